@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from routing_snapshots import line_backend
 
 import qbroker
 from qbroker import (
-    Backend,
-    Calibration,
-    Configuration,
-    Connectivity,
-    CostItem,
-    DataSource,
-    Gate,
-    GateCalibration,
-    LiveStatus,
-    Location,
     Policy,
-    Pricing,
-    QubitCalibration,
 )
 from qbroker.model import AvailabilityWindow, RejectionCode
 
@@ -30,58 +19,6 @@ GHZ4 = (
     'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[4];\ncreg c[4];\n'
     "h q[0];\ncx q[0],q[1];\ncx q[1],q[2];\ncx q[2],q[3];\nmeasure q -> c;\n"
 )
-SOURCE = DataSource(source="hand-made for tests", retrieved_at=date(2026, 1, 1))
-
-
-def line_backend(
-    backend_id: str,
-    *,
-    n: int = 6,
-    cz_error: float | list[float] = 0.01,
-    readout: float = 0.02,
-    price_per_shot: float = 0.001,
-    queue_s: float | None = 60.0,
-    status: str = "ONLINE",
-    country: str = "US",
-    eu: bool = False,
-    availability: tuple[AvailabilityWindow, ...] = (),
-) -> Backend:
-    errors = cz_error if isinstance(cz_error, list) else [cz_error] * (n - 1)
-    gates = [
-        GateCalibration(gate="cz", qubits=(i, i + 1), error=errors[i], duration_ns=80)
-        for i in range(n - 1)
-    ] + [GateCalibration(gate="sx", qubits=(i,), error=3e-4, duration_ns=36) for i in range(n)]
-    return Backend(
-        id=backend_id,
-        name=backend_id,
-        display_name=backend_id,
-        provider="IBM",
-        hardware_provider="IBM",
-        type="QPU",
-        technology="SUPERCONDUCTING",
-        configuration=Configuration(
-            qubit_count=n,
-            gates=(Gate(name="cz", qubits=2), Gate(name="sx"), Gate(name="rz", parameters=1), Gate(name="x")),
-            operations=("measure", "reset"),
-            connectivity=Connectivity(fully_connected=False, edges=tuple((i, i + 1) for i in range(n - 1))),
-            supported_input_formats=("OPEN_QASM_V2", "OPEN_QASM_V3"),
-        ),
-        calibration=Calibration(
-            calibrated_at=datetime(2026, 1, 1, tzinfo=UTC),
-            source="hand-made",
-            qubits=tuple(
-                QubitCalibration(qubit=i, t1_us=150.0, t2_us=120.0, readout_error=readout)
-                for i in range(n)
-            ),
-            gates=tuple(gates),
-        ),
-        status=LiveStatus(status=status, queue_size=None, queue_avg_time_s=queue_s),
-        pricing=Pricing(items=(CostItem(granularity="shot", amount=price_per_shot, currency="USD"),)),
-        location=Location(region="Lab", country=country, eu_sovereignty=eu),
-        availability=availability,
-        data_source=SOURCE,
-        updated_at=date(2026, 1, 1),
-    )
 
 
 def test_accuracy_prefers_the_better_calibrated_backend() -> None:
@@ -165,7 +102,9 @@ def test_decisions_are_deterministic() -> None:
 
 def test_policy_from_toml_and_its_errors(tmp_path: Path) -> None:
     file = tmp_path / "policy.toml"
-    file.write_text('optimize_for = "cost"\nmin_fidelity = 0.6\ndeny_providers = ["AWS"]\n[weights]\nfidelity = 1.0\n')
+    file.write_text(
+        'optimize_for = "cost"\nmin_fidelity = 0.6\ndeny_providers = ["AWS"]\n[weights]\nfidelity = 1.0\n'
+    )
     policy = qbroker._api._policy(file)
     assert policy.optimize_for.value == "cost" and policy.min_fidelity == 0.6
     file.write_text('optimize_for = "fastest"\n')
@@ -192,7 +131,9 @@ def test_catalog_ghz5_routes_to_a_qpu_with_reasons_for_every_rejection(examples:
 
 def test_eu_policy_and_cost_mode_choose_differently(examples: Path) -> None:
     accuracy = qbroker.route(examples / "ghz5.qasm", optimize_for="accuracy")
-    eu = qbroker.route(examples / "ghz5.qasm", policy=Policy(optimize_for="accuracy", eu_sovereign_only=True))
+    eu = qbroker.route(
+        examples / "ghz5.qasm", policy=Policy(optimize_for="accuracy", eu_sovereign_only=True)
+    )
     assert eu.backend_id != accuracy.backend_id
     chosen = qbroker.backend(eu.backend_id)  # type: ignore[arg-type]
     assert chosen.location is not None and chosen.location.eu_sovereignty
@@ -215,9 +156,21 @@ AHS = {
     "hamiltonian": {
         "drivingFields": [
             {
-                "amplitude": {"time_series": {"values": [0.0, 1.2e7, 1.2e7, 0.0], "times": [0.0, 1e-06, 2e-06, 3e-06]}, "pattern": "uniform"},
-                "phase": {"time_series": {"values": [0.0, 0.0], "times": [0.0, 3e-06]}, "pattern": "uniform"},
-                "detuning": {"time_series": {"values": [-5.4e7, 5.4e7], "times": [0.0, 3e-06]}, "pattern": "uniform"},
+                "amplitude": {
+                    "time_series": {
+                        "values": [0.0, 1.2e7, 1.2e7, 0.0],
+                        "times": [0.0, 1e-06, 2e-06, 3e-06],
+                    },
+                    "pattern": "uniform",
+                },
+                "phase": {
+                    "time_series": {"values": [0.0, 0.0], "times": [0.0, 3e-06]},
+                    "pattern": "uniform",
+                },
+                "detuning": {
+                    "time_series": {"values": [-5.4e7, 5.4e7], "times": [0.0, 3e-06]},
+                    "pattern": "uniform",
+                },
             }
         ],
         "localDetuning": [],
@@ -229,6 +182,9 @@ def test_ahs_program_routes_only_to_ahs_backends() -> None:
     pytest.importorskip("braket.ir.ahs")
     program = qbroker.load_program(json.dumps(AHS))
     decision = qbroker.route(program, shots=100, policy=Policy(allow_simulators=True))
-    assert {c.backend_id for c in decision.candidates} == {"aws.quera.aquila", "local.sim.braket_ahs"}
+    assert {c.backend_id for c in decision.candidates} == {
+        "aws.quera.aquila",
+        "local.sim.braket_ahs",
+    }
     for r in decision.rejected:
         assert r.code in (RejectionCode.TECHNOLOGY, RejectionCode.FORMAT, RejectionCode.STATUS)

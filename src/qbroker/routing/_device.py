@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,21 @@ _ONE_FOR_ONE = frozenset({"cz", "cx", "ecr", "ms", "zz", "rzz", "xx", "cnot", "r
 #: Gates treated as single-qubit work for error purposes (virtual Z rotations excluded).
 _VIRTUAL_1Q = frozenset({"rz", "p", "u1", "z", "s", "sdg", "t", "tdg", "id", "i", "delay"})
 _UNREACHABLE = 1e9
+#: How far from an already placed partner the placement search looks (couplers).
+NEAR_HOPS = 2
+#: Single-qubit pulses in transpiled circuits, per (non-diagonal logical 1q gate, CNOT
+#: equivalent per qubit), by native basis. Least-squares fits of the pulse counts (sx + x,
+#: prx / r) that Qiskit 2.1's optimization level 3 produced for the mqt-bench circuits of
+#: benchmarks/routing that embed without SWAPs (31; all 84 on the all-to-all device):
+#: runs of gates merge into one rotation, and a rotation costs one pulse (prx, r) or one
+#: to two (sx), so the counts are well below "two pulses per gate"; on Ising-native
+#: devices the pulses sit around the entanglers instead.
+ONE_QUBIT_PULSES = {
+    "sx+cz": (1.8, 0.5),
+    "sx+ecr": (1.5, 0.9),
+    "two-angle": (1.4, 1.1),
+    "ising": (0.8, 1.6),  # per Ising-native gate (rzz, cp ...) a qubit takes part in
+}
 SWAP_SEARCH_PENALTY = 0.5
 
 
@@ -74,6 +89,28 @@ class DeviceView:
     #: so that, like Qiskit's VF2Layout before Sabre, an embedding without SWAPs wins
     #: whenever one is found, and error rates decide among embeddings.
     swap_search: np.ndarray
+    #: per physical qubit: its coupled neighbours and the two-qubit cost to each, and the
+    #: hop distances as nested lists (for the routing simulation's scalar loop)
+    neighbours: tuple[tuple[tuple[int, float], ...], ...] = ()
+    hops_list: tuple[tuple[int, ...], ...] = ()
+    #: (n, d) per physical qubit, the qubits at most NEAR_HOPS couplers away (nearest
+    #: first), padded with the qubit itself: where the placement search puts a logical
+    #: qubit next to an already placed partner
+    near: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.intp))
+    #: native single-qubit pulses Qiskit's level-3 output has per non-diagonal logical
+    #: single-qubit gate and per CNOT equivalent a qubit takes part in (see
+    #: :data:`ONE_QUBIT_PULSES`)
+    pulses_per_1q: float = 2.0
+    pulses_per_2q: float = 2.0
+    #: what a calibration-aware transpiler ranks layouts by (Qiskit's VF2 scoring): per
+    #: qubit the mean error of its single-qubit instructions, measurement included, as a
+    #: cost; per pair the mean coupler cost along the cheapest path (inf: unreachable)
+    #: per qubit P(read 1 | prepared 0) and P(read 0 | prepared 1) (the readout error
+    #: where the vendor gives only that)
+    flip0: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flip1: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    average_1q_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    average_per_gate: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 _CACHE: dict[tuple[object, ...], DeviceView] = {}
@@ -120,8 +157,19 @@ def _build(backend: Backend) -> DeviceView:
     cx_factor = 1 if (entanglers & _ONE_FOR_ONE or not entanglers) else 2
     ising_native = bool(entanglers & {"ms", "zz", "rzz", "xx", "rxx"})
     oneq_factor = 1 if natives & {"prx", "r", "u", "u3"} or ising_native else 2
+    if ising_native:
+        basis = "ising"
+    elif oneq_factor == 1:
+        basis = "two-angle"
+    elif "ecr" in entanglers:
+        basis = "sx+ecr"
+    else:
+        basis = "sx+cz"
+    pulses_per_1q, pulses_per_2q = ONE_QUBIT_PULSES[basis]
 
     readout = np.full(n, np.nan)
+    flip0 = np.full(n, np.nan)  # P(read 1 | prepared 0)
+    flip1 = np.full(n, np.nan)  # P(read 0 | prepared 1)
     t1 = np.full(n, np.inf)
     t2 = np.full(n, np.inf)
     ro_duration: list[float] = []
@@ -131,6 +179,10 @@ def _build(backend: Backend) -> DeviceView:
                 readout[q.qubit] = q.readout_error
             elif q.prob_meas0_prep1 is not None and q.prob_meas1_prep0 is not None:
                 readout[q.qubit] = 0.5 * (q.prob_meas0_prep1 + q.prob_meas1_prep0)
+            if q.prob_meas1_prep0 is not None:
+                flip0[q.qubit] = q.prob_meas1_prep0
+            if q.prob_meas0_prep1 is not None:
+                flip1[q.qubit] = q.prob_meas0_prep1
             if q.t1_us is not None:
                 t1[q.qubit] = q.t1_us * 1e-6
             if q.t2_us is not None:
@@ -143,6 +195,9 @@ def _build(backend: Backend) -> DeviceView:
         readout[:] = 0.0
     else:
         readout[np.isnan(readout)] = float(np.median(readout_known))
+    # without the asymmetric figures, either error is the (mean) readout error
+    flip0 = np.where(np.isnan(flip0), readout, flip0)
+    flip1 = np.where(np.isnan(flip1), readout, flip1)
     t2 = np.minimum(t2, 2 * t1)
 
     one_q: dict[int, list[float]] = {}
@@ -198,6 +253,12 @@ def _build(backend: Backend) -> DeviceView:
         hops, path_cost = _shortest_paths(n, edge_cost)
 
     local = readout_cost = np.array([_cost(float(r)) for r in readout])
+    average_1q = np.zeros(n)
+    for index in range(n):
+        # one figure per calibrated native gate on the qubit, plus the readout
+        figures = list(one_q.get(index, []))
+        figures.append(float(readout[index]))
+        average_1q[index] = _cost(statistics.fmean(figures))
     neighbour = np.where(np.isfinite(edge_cost), edge_cost, np.nan)
     np.fill_diagonal(neighbour, np.nan)
     with np.errstate(all="ignore"):
@@ -212,7 +273,40 @@ def _build(backend: Backend) -> DeviceView:
     per_gate = np.nan_to_num(per_gate, nan=np.inf, posinf=np.inf)
     swap_chain = np.nan_to_num(swap_chain, nan=np.inf, posinf=np.inf)
     swap_search = swap_chain + SWAP_SEARCH_PENALTY * np.clip(hops - 1.0, 0.0, None)
+    neighbours: tuple[tuple[tuple[int, float], ...], ...] = ()
+    hops_list: tuple[tuple[int, ...], ...] = ()
+    #: (n, d) per physical qubit, the qubits at most NEAR_HOPS couplers away (nearest
+    #: first), padded with the qubit itself: where the placement search puts a logical
+    #: qubit next to an already placed partner
+    near: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.intp))
+    if not conn.fully_connected:
+        neighbours = tuple(
+            tuple(
+                (int(j), float(edge_cost[i, j]))
+                for j in np.nonzero(np.isfinite(edge_cost[i]))[0]
+                if j != i
+            )
+            for i in range(n)
+        )
+        capped = np.where(np.isfinite(hops), hops, n + 1).astype(int)
+        hops_list = tuple(tuple(row) for row in capped.tolist())
+        rings: list[list[int]] = []
+        for i in range(n):
+            row = capped[i]
+            ring = [int(j) for j in np.nonzero((row >= 1) & (row <= NEAR_HOPS))[0]]
+            rings.append(sorted(ring, key=lambda j: (int(row[j]), j)))
+        width = max((len(r) for r in rings), default=0)
+        near = np.array(
+            [list(r) + [i] * (width - len(r)) for i, r in enumerate(rings)], dtype=np.intp
+        )
+    else:
+        near = np.zeros((n, 0), dtype=np.intp)
     return DeviceView(
+        near=near,
+        average_1q_cost=average_1q,
+        average_per_gate=per_gate,
+        neighbours=neighbours,
+        hops_list=hops_list,
         swap_search=swap_search,
         per_gate=per_gate,
         swap_chain=swap_chain,
@@ -224,11 +318,15 @@ def _build(backend: Backend) -> DeviceView:
         edge_cost=edge_cost,
         one_qubit_cost=one_qubit,
         readout_cost=readout_cost,
+        flip0=flip0,
+        flip1=flip1,
         t1_s=t1,
         t2_s=t2,
         cx_factor=cx_factor,
         ising_native=ising_native,
         oneq_factor=oneq_factor,
+        pulses_per_1q=pulses_per_1q,
+        pulses_per_2q=pulses_per_2q,
         t_1q_s=_median_or(one_q_durations, 50e-9),
         t_2q_s=_median_or(two_q_durations, 300e-9),
         t_readout_s=_median_or(ro_duration, 1e-6),
@@ -245,9 +343,7 @@ def _shortest_paths(n: int, edge_cost: np.ndarray) -> tuple[np.ndarray, np.ndarr
     graph.add_nodes_from(range(n))
     rows, cols = np.nonzero(np.isfinite(edge_cost) & ~np.eye(n, dtype=bool))
     pairs = [
-        (int(a), int(b), float(edge_cost[a, b]))
-        for a, b in zip(rows, cols, strict=True)
-        if a < b
+        (int(a), int(b), float(edge_cost[a, b])) for a, b in zip(rows, cols, strict=True) if a < b
     ]
     graph.add_edges_from(pairs)
     hops = np.array(rx.distance_matrix(graph, null_value=np.inf), dtype=float)

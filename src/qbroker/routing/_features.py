@@ -18,17 +18,48 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: CNOT equivalents of two-qubit gates (Qiskit's decompositions).
 TWO_QUBIT_CX: dict[str, int] = {
-    "cx": 1, "cz": 1, "cy": 1, "ecr": 1, "ch": 2, "iswap": 2, "dcx": 2, "swap": 3,
-    "rxx": 2, "ryy": 2, "rzz": 2, "rzx": 2, "xx_minus_yy": 2, "xx_plus_yy": 2,
-    "crx": 2, "cry": 2, "crz": 2, "cp": 2, "cu1": 2, "cu3": 2, "cu": 2, "csx": 2,
-    "ms": 1, "zz": 2, "cnot": 1, "unitary": 3,
+    "cx": 1,
+    "cz": 1,
+    "cy": 1,
+    "ecr": 1,
+    "ch": 2,
+    "iswap": 2,
+    "dcx": 2,
+    "swap": 3,
+    "rxx": 2,
+    "ryy": 2,
+    "rzz": 2,
+    "rzx": 2,
+    "xx_minus_yy": 2,
+    "xx_plus_yy": 2,
+    "crx": 2,
+    "cry": 2,
+    "crz": 2,
+    "cp": 2,
+    "cu1": 2,
+    "cu3": 2,
+    "cu": 2,
+    "csx": 2,
+    "ms": 1,
+    "zz": 2,
+    "cnot": 1,
+    "unitary": 3,
 }
 #: CNOT equivalents of three-qubit gates, spread evenly over the three pairs.
 THREE_QUBIT_CX: dict[str, int] = {
-    "ccx": 6, "ccz": 6, "cswap": 8, "rccx": 3, "ccnot": 6, "toffoli": 6,
+    "ccx": 6,
+    "ccz": 6,
+    "cswap": 8,
+    "rccx": 3,
+    "ccnot": 6,
+    "toffoli": 6,
 }
-#: Two-qubit rotations that Ising-type native gates (IonQ's ZZ / MS) do in one go.
-ISING = frozenset({"rzz", "rxx", "ryy", "ms", "zz", "xx", "yy", "rzx"})
+#: Two-qubit gates that Ising-type native gates (IonQ's ZZ / MS) do in one go: the Ising
+#: rotations themselves, and controlled phases / rotations, which are one ZZ (or XX, YY)
+#: rotation between single-qubit gates (cp(t) = rz(t/2) x rz(t/2) . rzz(-t/2)).
+ISING = frozenset(
+    {"rzz", "rxx", "ryy", "ms", "zz", "xx", "yy", "rzx", "cp", "cu1", "crz", "crx", "cry"}
+)
 DIAGONAL_1Q = frozenset(
     {"rz", "p", "u1", "z", "s", "sdg", "t", "tdg", "id", "i", "si", "ti", "phaseshift"}
 )
@@ -50,8 +81,23 @@ class CircuitFeatures:
         path_2q, path_1q: two- and single-qubit gates on the critical path (the path
             maximising ``10 * path_2q + path_1q``), for duration estimates.
         busy_2q, busy_1q: per logical qubit, gates it takes part in (for idle time).
+        busy_ising: per logical qubit, the Ising-native gates it takes part in.
         start_2q, start_1q: per logical qubit, the critical-path position (2q, 1q gates
             before it) of its first operation: a qubit still in |0> does not decay.
+        runs_1q: per logical qubit, its runs of single-qubit gates (between multi-qubit
+            gates and measurements) that contain a non-diagonal gate: each becomes one
+            arbitrary rotation after a transpiler merges the run.
+        ops_1q, ops_2q: every single-qubit operation (diagonal ones and measurements
+            included) per logical qubit, and every two-qubit operation per pair, as the
+            circuit stands before translation to native gates: what Qiskit's VF2Layout
+            weighs a layout's errors by.
+        marginals: per measured logical qubit, the probability that the ideal circuit
+            reads 1 there (exact, from a statevector, for circuits of at most
+            :data:`MARGINAL_MAX_QUBITS` qubits without mid-circuit measurement; empty
+            otherwise). Readout errors are asymmetric (a 1 decays to 0 while it is read),
+            so which error applies depends on the bit the circuit should give.
+        blocks: the consolidated two-qubit blocks in circuit order, as (a, b, CNOT
+            equivalents, Ising-native gates): what a router must bring together, in turn.
         mid_circuit_measurement, resets, control_flow: features not every device has.
         gate_names: every operation name used.
     """
@@ -72,6 +118,12 @@ class CircuitFeatures:
     busy_1q: dict[int, int]
     start_2q: dict[int, int] = field(default_factory=dict)
     start_1q: dict[int, int] = field(default_factory=dict)
+    blocks: tuple[tuple[int, int, int, int], ...] = ()
+    runs_1q: dict[int, int] = field(default_factory=dict)
+    ops_1q: dict[int, int] = field(default_factory=dict)
+    ops_2q: dict[tuple[int, int], int] = field(default_factory=dict)
+    marginals: dict[int, float] = field(default_factory=dict)
+    busy_ising: dict[int, int] = field(default_factory=dict)
     mid_circuit_measurement: bool = False
     resets: bool = False
     control_flow: bool = False
@@ -100,6 +152,42 @@ def analyse(program: Program) -> CircuitFeatures | AnalogFeatures:
     return circuit_features(program.circuit)
 
 
+#: Largest circuit whose ideal output the router computes (a statevector of 2^n amplitudes;
+#: ~1 ms for the benchmark's 3-12-qubit circuits) and largest gate count.
+MARGINAL_MAX_QUBITS = 14
+MARGINAL_MAX_GATES = 5000
+
+
+def ideal_marginals(circuit: QuantumCircuit, measured: set[int]) -> dict[int, float]:
+    """P(1) of each measured qubit in the ideal output (exact), or {} where too costly."""
+    if (
+        not measured
+        or circuit.num_qubits > MARGINAL_MAX_QUBITS
+        or circuit.size() > MARGINAL_MAX_GATES
+        or circuit.num_parameters
+    ):
+        return {}
+    import numpy as np
+    from qiskit.quantum_info import Statevector
+
+    body = circuit.copy_empty_like()
+    for instruction in circuit.data:  # measurements are final here: drop them
+        if instruction.operation.name not in ("measure", "barrier"):
+            body._append(instruction)  # documented fast path: no checks, no copies
+    try:
+        probabilities = Statevector(body).probabilities()
+    except Exception:  # anything the statevector cannot take: no marginals, not an error
+        return {}
+    n = body.num_qubits
+    tensor = probabilities.reshape((2,) * n)
+    out: dict[int, float] = {}
+    for q in measured:
+        axis = n - 1 - q  # little-endian: qubit 0 is the last axis
+        others = tuple(i for i in range(n) if i != axis)
+        out[q] = float(np.clip(tensor.sum(axis=others)[1], 0.0, 1.0))
+    return out
+
+
 def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     """One pass over ``circuit`` (control-flow blocks are counted once, as if run once).
 
@@ -113,6 +201,7 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     block_ising: dict[tuple[int, int], int] = {}
     one_qubit: dict[int, int] = {}
     busy_2q: dict[int, int] = {}
+    busy_ising: dict[int, int] = {}
     busy_1q: dict[int, int] = {}
     # per qubit: (critical-path weight, 2q count, 1q count) of the longest path ending there
     path: dict[int, tuple[int, int, int]] = {}
@@ -122,6 +211,11 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     start: dict[int, tuple[int, int, int]] = {}
     block_of: dict[int, tuple[int, int]] = {}  # qubit -> the pair whose block is open on it
     block_cost: dict[tuple[int, int], int] = {}
+    blocks: list[tuple[int, int, int, int]] = []
+    runs_1q: dict[int, int] = {}
+    ops_1q: dict[int, int] = {}
+    ops_2q: dict[tuple[int, int], int] = {}
+    in_run: set[int] = set()  # qubits whose current single-qubit run is not diagonal
     raw_total = 0
 
     def cx_total_add(amount: int) -> None:
@@ -134,9 +228,11 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
         interactions[pair] = interactions.get(pair, 0) + cost
         ising = min(block_ising.pop(pair), 3)
         interactions_ising[pair] = interactions_ising.get(pair, 0) + ising
+        blocks.append((pair[0], pair[1], cost, ising))
         cx_total += cost
         for q in pair:
             busy_2q[q] = busy_2q.get(q, 0) + cost
+            busy_ising[q] = busy_ising.get(q, 0) + ising
             if block_of.get(q) == pair:
                 del block_of[q]
 
@@ -144,6 +240,7 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
         here = max((path.get(q, (0, 0, 0)) for q in qubits), default=(0, 0, 0))
         for q in qubits:
             start.setdefault(q, here)
+
     names: set[str] = set()
     mid = resets = flow = False
 
@@ -170,6 +267,10 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
                 continue
             touch(qubits)
             active.update(qubits)
+            if len(qubits) > 1 or name == "measure":
+                in_run.difference_update(qubits)
+            if len(qubits) == 1:
+                ops_1q[qubits[0]] = ops_1q.get(qubits[0], 0) + 1
             if name == "measure":
                 measured.update(qubits)
                 advance(qubits, 0, 0)
@@ -189,6 +290,9 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
             if n == 1:
                 if name not in DIAGONAL_1Q:
                     q = qubits[0]
+                    if q not in in_run:
+                        in_run.add(q)
+                        runs_1q[q] = runs_1q.get(q, 0) + 1
                     one_qubit[q] = one_qubit.get(q, 0) + 1
                     busy_1q[q] = busy_1q.get(q, 0) + 1
                     advance(qubits, 0, 1)
@@ -206,6 +310,7 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
                     block_ising[pair] = 0
                 block_cost[pair] += cost
                 block_ising[pair] += 1 if name in ISING else cost
+                ops_2q[pair] = ops_2q.get(pair, 0) + 1
                 raw_total += cost
                 advance(qubits, cost, 2)
                 continue
@@ -220,9 +325,12 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
                 key = (min(a, b), max(a, b))
                 interactions[key] = interactions.get(key, 0) + share
                 interactions_ising[key] = interactions_ising.get(key, 0) + share
+                blocks.append((key[0], key[1], share, share))
+                ops_2q[key] = ops_2q.get(key, 0) + share
             cx_total_add(share * len(pairs))
             for q in qubits:
                 busy_2q[q] = busy_2q.get(q, 0) + share * (n - 1)
+                busy_ising[q] = busy_ising.get(q, 0) + share * (n - 1)
             advance(qubits, cost, 2 * n)
 
     visit(circuit.data, index)
@@ -231,7 +339,9 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     longest = max(path.values(), default=(0, 0, 0))
     # the critical path was counted before blocks were consolidated: scale it the same way
     shrink = cx_total / raw_total if raw_total else 1.0
+    marginals = {} if (mid or resets or flow) else ideal_marginals(circuit, measured)
     return CircuitFeatures(
+        marginals=marginals,
         num_qubits=circuit.num_qubits,
         num_clbits=circuit.num_clbits,
         active=frozenset(active),
@@ -246,6 +356,11 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
         busy_1q=busy_1q,
         start_2q={q: round(v[1] * shrink) for q, v in start.items()},
         start_1q={q: v[2] for q, v in start.items()},
+        blocks=tuple(blocks),
+        runs_1q=runs_1q,
+        busy_ising=busy_ising,
+        ops_1q=ops_1q,
+        ops_2q=ops_2q,
         mid_circuit_measurement=mid,
         resets=resets,
         control_flow=flow,
