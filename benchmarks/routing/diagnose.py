@@ -1,21 +1,25 @@
 """Diagnose the router's fidelity model against the cached ground truth (development tool).
 
-    python benchmarks/routing/diagnose.py [--detail]
+    python benchmarks/routing/diagnose.py [--detail] [--counts]
 
 For every (circuit, backend) pair with ground truth: qbroker's predicted fidelity on its own
-placement, the same model evaluated on the layout Qiskit actually chose (the ground truth's
-``layout``), and the true fidelity. Prints top-1 / regret / Spearman for both, the mean
-prediction bias per backend, and how often qbroker's placement differs from Qiskit's.
+placement, the same model priced on the layout Qiskit chose (the ground truth's ``layout``,
+without routing), and the true fidelity. Prints top-1 / regret / Spearman (and top-1 on
+alternate halves of the circuits, a check against tuning on one half), the mean prediction
+bias per backend, and with ``--detail`` every circuit whose choice misses the best backend.
+``--counts`` compares the predicted native two-qubit gate counts with the transpiled ones.
 Nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -24,14 +28,31 @@ import score as S  # noqa: E402
 from anchors import to_program  # noqa: E402
 
 from qbroker.routing._device import device_view  # noqa: E402
-from qbroker.routing._estimators import _score, estimate_fidelity  # noqa: E402
+from qbroker.routing._estimators import _score, best_placement, estimate_fidelity  # noqa: E402
 from qbroker.routing._features import analyse  # noqa: E402
 
 TIE = 0.005
+Table = dict[str, dict[str, float]]
 
 
-def halves(pred: dict[str, dict[str, float]], truth: dict[str, dict[str, float]]) -> str:
-    """top-1 on alternate circuits (a robustness check against tuning on one half)."""
+def metrics(pred: Table, truth: Table) -> str:
+    top, regrets, rhos = 0, [], []
+    for c, row in pred.items():
+        t = truth[c]
+        choice = max(row, key=lambda b: (row[b], b))
+        regret = max(t.values()) - t[choice]
+        regrets.append(regret)
+        top += regret <= TIE
+        rho = S.spearman(row, t)
+        if rho is not None:
+            rhos.append(rho)
+    return (
+        f"top-1 {top / len(pred):.3f}  mean regret {statistics.fmean(regrets):.4f}  "
+        f"max regret {max(regrets):.4f}  Spearman {statistics.fmean(rhos):.3f}"
+    )
+
+
+def halves(pred: Table, truth: Table) -> str:
     names = sorted(pred)
     out = []
     for part in (names[0::2], names[1::2]):
@@ -44,111 +65,78 @@ def halves(pred: dict[str, dict[str, float]], truth: dict[str, dict[str, float]]
     return "halves " + " / ".join(out)
 
 
-def metrics(pred: dict[str, dict[str, float]], truth: dict[str, dict[str, float]]) -> str:
-    top, regrets, rhos = 0, [], []
-    for c, row in pred.items():
-        t = truth[c]
-        best = max(t.values())
-        choice = max(row, key=lambda b: (row[b], b))
-        regrets.append(best - t[choice])
-        top += best - t[choice] <= TIE
-        rho = S.spearman(row, t)
-        if rho is not None:
-            rhos.append(rho)
-    n = len(pred)
-    return (
-        f"top-1 {top / n:.3f}  mean regret {statistics.fmean(regrets):.4f}  "
-        f"max regret {max(regrets):.4f}  Spearman {statistics.fmean(rhos):.3f}"
-    )
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--detail", action="store_true")
-    args = ap.parse_args()
+def load() -> tuple[dict[str, Any], dict[str, Any], Table, dict[str, Any]]:
     results = S.DEFAULT_RESULTS
     pool = {b.id: b for b in S.load_pool(results)}
     circuits = S.load_circuits(results)
     truth, _ = S.load_ground_truth(results)
-    import json
     raw = json.loads((results / "ground_truth.json").read_text())
-    pred: dict[str, dict[str, float]] = {}
-    at_qiskit: dict[str, dict[str, float]] = {}
+    return pool, circuits, truth, raw["pairs"]
+
+
+def main(detail: bool) -> None:
+    pool, circuits, truth, pairs = load()
+    pred: Table = {}
+    at_qiskit: Table = {}
     bias: dict[str, list[float]] = {}
-    differs = 0
-    pairs = 0
     for name, circuit in circuits.items():
-        if name not in truth or len(truth[name]) < 2:
+        if len(truth.get(name, {})) < 2:
             continue
         features = analyse(to_program(circuit))
+        used = features.active | features.measured
         pred[name], at_qiskit[name] = {}, {}
         for bid, true in truth[name].items():
             view = device_view(pool[bid])
             est = estimate_fidelity(features, view)
             pred[name][bid] = est.fidelity
-            pair = raw["pairs"][f"{name}|{bid}"]
-            mapping = {a: p for a, p in enumerate(pair["layout"]) if a in (features.active | features.measured)}
-            if len(mapping) == len(est.placement.layout):
-                placed = _score(features, view, mapping)
-                total = placed.two_qubit + placed.one_qubit + placed.readout + est.idle
-                at_qiskit[name][bid] = math.exp(-total)
-                pairs += 1
-                differs += tuple(mapping[a] for a in sorted(mapping)) != est.placement.layout
-            else:
-                at_qiskit[name][bid] = est.fidelity
+            layout = pairs[f"{name}|{bid}"]["layout"]
+            mapping = {a: p for a, p in enumerate(layout) if a in used}
+            placed = _score(features, view, mapping)
+            cost = placed.two_qubit + placed.one_qubit + placed.readout + est.idle
+            at_qiskit[name][bid] = math.exp(-cost)
             bias.setdefault(bid, []).append(est.fidelity - true)
-            if False:
-                print(f"{name:24s} {bid:28s} pred {est.fidelity:.3f} @qiskit {at_qiskit[name][bid]:.3f} true {true:.3f}")
-    if args.detail:
+    if detail:
         for name, row in pred.items():
             t = truth[name]
             choice = max(row, key=lambda b: (row[b], b))
-            best = max(t, key=t.get)
+            best = max(t, key=lambda b: t[b])
             if t[best] - t[choice] > TIE:
                 print(
-                    f"MISS {name:24s} chose {choice:26s} pred {row[choice]:.3f} true {t[choice]:.3f} | "
-                    f"best {best:26s} pred {row[best]:.3f} true {t[best]:.3f}"
+                    f"MISS {name:24s} chose {choice:26s} pred {row[choice]:.3f} "
+                    f"true {t[choice]:.3f} | best {best:26s} pred {row[best]:.3f} "
+                    f"true {t[best]:.3f}"
                 )
     print(f"circuits {len(pred)}")
-    print("qbroker placement :", metrics(pred, truth), halves(pred, truth))
-    print("model @ Qiskit's  :", metrics(at_qiskit, truth))
-    print(f"placement differs from Qiskit's on {differs}/{pairs} pairs")
+    print("qbroker            :", metrics(pred, truth), halves(pred, truth))
+    print("model @ Qiskit's   :", metrics(at_qiskit, truth), "(layout only, no routing)")
     for bid, values in sorted(bias.items()):
-        print(f"  bias {bid:28s} mean {statistics.fmean(values):+.4f}  median {statistics.median(values):+.4f}")
-    return 0
-
+        mean, median = statistics.fmean(values), statistics.median(values)
+        print(f"  bias {bid:28s} mean {mean:+.4f}  median {median:+.4f}")
 
 
 def counts() -> None:
-    """Predicted native gate counts (at Qiskit's layout) against the transpiled ones."""
-    import json
-
-    results = S.DEFAULT_RESULTS
-    pool = {b.id: b for b in S.load_pool(results)}
-    circuits = S.load_circuits(results)
-    raw = json.loads((results / "ground_truth.json").read_text())
-    ratios2: dict[str, list[float]] = {}
-    ratios1: dict[str, list[float]] = {}
-    for key, pair in raw["pairs"].items():
-        name, bid = key.split("|")
-        if "error" in pair or name not in circuits:
-            continue
-        features = analyse(to_program(circuits[name]))
-        view = device_view(pool[bid])
-        mapping = {a: p for a, p in enumerate(pair["layout"]) if a in (features.active | features.measured)}
-        placed = _score(features, view, mapping)
-        fam = bid.split("-")[0]
-        if pair["gates_2q"]:
-            ratios2.setdefault(fam, []).append(placed.native_2q / pair["gates_2q"])
-        if pair["gates_1q"]:
-            ones = sum(v for g, v in pair["ops"].items() if g not in ("rz", "measure", "barrier", "cz", "ecr", "cx", "rzz", "zz", "ms", "delay"))
-            ratios1.setdefault(fam, []).append(placed.native_1q / max(ones, 1))
-    for fam in sorted(ratios2):
-        print(f"{fam:22s} 2q pred/true median {statistics.median(ratios2[fam]):.2f} mean {statistics.fmean(ratios2[fam]):.2f}   1q pred/true median {statistics.median(ratios1[fam]):.2f}")
+    pool, circuits, truth, pairs = load()
+    logs: dict[str, list[float]] = {}
+    for name, circuit in circuits.items():
+        features = analyse(to_program(circuit))
+        for bid in truth.get(name, {}):
+            true = pairs[f"{name}|{bid}"]["gates_2q"]
+            placement = best_placement(features, device_view(pool[bid]))
+            if true and placement.native_2q:
+                kind = "routed" if placement.swaps else "embedded"
+                logs.setdefault(kind, []).append(math.log(placement.native_2q / true))
+    for kind, values in sorted(logs.items()):
+        mean, sd = statistics.fmean(values), statistics.pstdev(values)
+        print(f"{kind:9s} pairs {len(values):4d}  log(predicted / transpiled 2q)", end=" ")
+        print(f"mean {mean:+.3f} sd {sd:.3f}")
 
 
 if __name__ == "__main__":
-    if "--counts" in sys.argv:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--detail", action="store_true")
+    ap.add_argument("--counts", action="store_true")
+    args = ap.parse_args()
+    if args.counts:
         counts()
-        raise SystemExit(0)
-    raise SystemExit(main())
+    else:
+        main(args.detail)
