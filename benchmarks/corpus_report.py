@@ -114,19 +114,32 @@ def run_circuit(family: str, size: int) -> dict[str, Any]:
         if src not in sources:
             try:
                 sources[src] = convert(hub, edge.source)
+                # convert() reads its output when first used: read it now, so that an
+                # unreadable source counts against the hub -> source edge, not this one
+                sources[src].parsed  # noqa: B018
             except QBrokerError as exc:
                 sources[src] = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # a writer bug: the QPY -> source edge reports it wrong
+                message = " ".join(str(exc).split())[:200]
+                sources[src] = f"the {src} writer crashed ({type(exc).__name__}: {message})"
         source = sources[src]
         if isinstance(source, str):
             cases.append({**case, "outcome": "no source", "reason": source})
             continue
         report = check_conversion(source, edge.target)
+        outcome, reason = report.outcome, report.reason
+        if outcome == "unchecked" and report.output is not None:
+            try:  # convert() reads its output lazily; unreadable output is wrong, not unchecked
+                report.output.parsed  # noqa: B018
+            except QBrokerError as exc:
+                outcome = "wrong"
+                reason = f"the output does not read back: {type(exc).__name__}: {exc}"
         cases.append(
             {
                 **case,
-                "outcome": report.outcome,
-                "reason": report.reason,
-                "diff": report.diff if report.outcome == "wrong" else "",
+                "outcome": outcome,
+                "reason": reason,
+                "diff": report.diff if outcome == "wrong" else "",
                 "checks": list(report.checks),
                 "seconds": round(report.seconds, 4),
             }

@@ -7,6 +7,7 @@ sets, a noiseless LOCAL simulator and an AHS simulator.
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import uuid
@@ -224,55 +225,17 @@ def qasm2(body: str) -> Program:
 BELL = qasm2("qreg q[2]; creg c[2]; h q[0]; cx q[0],q[1]; measure q -> c;")
 
 
-def ahs_program(n_sites: int = 3, filling: list[int] | None = None) -> Program:
+def ahs_program(
+    example: dict[str, Any], n_sites: int = 3, filling: list[int] | None = None
+) -> Program:
     """The Hub's Aws_AHS_JobInput example (3 atoms), optionally with more sites."""
-    sites = [[0.0, 0.0], [0.0, 4e-6], [4e-6, 0.0]] + [
-        [6e-6 * (i % 8), 1.2e-5 + 6e-6 * (i // 8)] for i in range(n_sites - 3)
-    ]
-    filling = filling or [1] * n_sites
-    return Program(
-        format=InputFormat.BRAKET_AHS_PROGRAM,
-        payload={
-            "ahs_program": {
-                "setup": {"ahs_register": {"sites": sites, "filling": filling}},
-                "hamiltonian": {
-                    "drivingFields": [
-                        {
-                            "amplitude": {
-                                "time_series": {
-                                    "values": [0.0, 15700000.0, 15700000.0, 0.0],
-                                    "times": [0.0, 1e-06, 2e-06, 3e-06],
-                                },
-                                "pattern": "uniform",
-                            },
-                            "phase": {
-                                "time_series": {"values": [0.0, 0.0], "times": [0.0, 3e-06]},
-                                "pattern": "uniform",
-                            },
-                            "detuning": {
-                                "time_series": {
-                                    "values": [-54000000.0, 54000000.0],
-                                    "times": [0.0, 3e-06],
-                                },
-                                "pattern": "uniform",
-                            },
-                        }
-                    ],
-                    "localDetuning": [
-                        {
-                            "magnitude": {
-                                "time_series": {
-                                    "values": [0.0, 25000000.0, 25000000.0, 0.0],
-                                    "times": [0.0, 1e-06, 2e-06, 3e-06],
-                                },
-                                "pattern": ([0.8, 1.0, 0.9] + [1.0] * (n_sites - 3)),
-                            }
-                        }
-                    ],
-                },
-            }
-        },
-    )
+    program = example["ahs_program"]
+    register = program["setup"]["ahs_register"]
+    register["sites"] += [[6e-6 * (i % 8), 1.2e-5 + 6e-6 * (i // 8)] for i in range(n_sites - 3)]
+    register["filling"] = filling or [1] * n_sites
+    local = program["hamiltonian"]["localDetuning"][0]["magnitude"]
+    local["pattern"] += [1.0] * (n_sites - 3)
+    return Program(format=InputFormat.BRAKET_AHS_PROGRAM, payload=example)
 
 
 def run(
@@ -723,8 +686,10 @@ def test_a_simulation_failure_makes_the_job_failed(adapter: LocalAdapter) -> Non
 # --------------------------------------------------------------------------------------
 
 
-def test_ahs_program_runs_on_the_local_simulator(adapter: LocalAdapter) -> None:
-    program = ahs_program()
+def test_ahs_program_runs_on_the_local_simulator(
+    adapter: LocalAdapter, hub_ahs_example: dict[str, Any]
+) -> None:
+    program = ahs_program(hub_ahs_example)
     assert adapter.translate(program, AHS_LOCAL) is program
     r = run(adapter, program, AHS_LOCAL, shots=200, seed=3, memory=True)
     assert sum(r.counts.values()) == 200 == r.shots
@@ -736,24 +701,29 @@ def test_ahs_program_runs_on_the_local_simulator(adapter: LocalAdapter) -> None:
     assert run(adapter, program, AHS_LOCAL, shots=200, seed=3).counts == r.counts
 
 
-def test_ahs_empty_site_reads_e_and_emulation_of_a_qpu(adapter: LocalAdapter) -> None:
-    program = ahs_program(4, [1, 1, 1, 0])
+def test_ahs_empty_site_reads_e_and_emulation_of_a_qpu(
+    adapter: LocalAdapter, hub_ahs_example: dict[str, Any]
+) -> None:
+    program = ahs_program(hub_ahs_example, 4, [1, 1, 1, 0])
     aquila = analog_backend("aws.quera.aquila", Provider.AWS, max_filled=256)
     r = run(adapter, program, aquila, shots=50, seed=1)
     assert r.metadata.emulated
     assert all(len(k) == 4 and k[3] == "e" for k in r.counts)
 
 
-def test_ahs_limits(adapter: LocalAdapter) -> None:
+def test_ahs_limits(adapter: LocalAdapter, hub_ahs_example: dict[str, Any]) -> None:
+    def example(n_sites: int = 3) -> Program:
+        return ahs_program(copy.deepcopy(hub_ahs_example), n_sites)
+
     with pytest.raises(UnsupportedError, match="at most 10 filled sites"):
-        adapter.translate(ahs_program(11), AHS_LOCAL)
+        adapter.translate(example(11), AHS_LOCAL)
     aquila = analog_backend("aws.quera.aquila", Provider.AWS, max_filled=256)
     with pytest.raises(UnsupportedError, match="local AHS simulator takes at most 12"):
-        adapter.translate(ahs_program(13), aquila)
+        adapter.translate(example(13), aquila)
     with pytest.raises(UnsupportedError, match="analog"):
         adapter.translate(BELL, AHS_LOCAL)
     with pytest.raises(UnsupportedError, match="gate-model backend"):
-        adapter.translate(ahs_program(), GOOD)
+        adapter.translate(example(), GOOD)
 
 
 def test_concurrent_jobs_match_sequential_runs(adapter: LocalAdapter) -> None:

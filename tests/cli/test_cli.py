@@ -138,13 +138,17 @@ def test_convert_writes_the_target_format(examples: Path, tmp_path: Path) -> Non
     assert code == 0
     assert json.loads(out)["qasm"].startswith("OPENQASM 2.0;")
     target = tmp_path / "bell.qpy"
-    code, _, err = invoke("convert", str(examples / "bell.qasm"), "--to", "QISKIT_QPY", "-o", str(target))
+    code, _, err = invoke(
+        "convert", str(examples / "bell.qasm"), "--to", "QISKIT_QPY", "-o", str(target)
+    )
     assert code == 0 and "wrote QISKIT_QPY" in err
     assert target.read_bytes().startswith(b"QISKIT")
 
 
 def test_convert_fits_the_backend(examples: Path) -> None:
-    code, out, _ = invoke("convert", str(examples / "ghz5.qasm"), "--to", "OPEN_QASM_V2", "-b", "ibm.qpu.torino")
+    code, out, _ = invoke(
+        "convert", str(examples / "ghz5.qasm"), "--to", "OPEN_QASM_V2", "-b", "ibm.qpu.torino"
+    )
     assert code == 0
     assert "qreg q[133];" in out and "cz " in out and "cx " not in out
 
@@ -174,7 +178,9 @@ def test_route_prints_table_choice_and_reasons(examples: Path) -> None:
 
 
 def test_route_json_has_choice_candidates_and_rejections(examples: Path, tmp_path: Path) -> None:
-    code, out, _ = invoke("route", str(examples / "ghz5.qasm"), "--json", "--optimize-for", "accuracy")
+    code, out, _ = invoke(
+        "route", str(examples / "ghz5.qasm"), "--json", "--optimize-for", "accuracy"
+    )
     assert code == 0
     decision = json.loads(out)
     assert decision["backend_id"] == decision["candidates"][0]["backend_id"]
@@ -190,7 +196,9 @@ def test_route_json_has_choice_candidates_and_rejections(examples: Path, tmp_pat
 
 def test_route_with_no_feasible_backend_exits_1(tmp_path: Path) -> None:
     wide = tmp_path / "wide.qasm"
-    wide.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[200];\ncreg c[200];\nh q[0];\nmeasure q -> c;\n')
+    wide.write_text(
+        'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[200];\ncreg c[200];\nh q[0];\nmeasure q -> c;\n'
+    )
     code, out, _ = invoke("route", str(wide))
     assert code == 1
     assert "no backend can run this program" in out and "needs 200 qubits" in out

@@ -107,51 +107,6 @@ def with_limits(backend: Backend, **limits: Any) -> Backend:
     return backend.model_copy(update={"configuration": configuration})
 
 
-# The Hub's own example (schema Aws_AHS_JobInput), as the Hub publishes it.
-HUB_EXAMPLE: dict[str, Any] = {
-    "ahs_program": {
-        "setup": {
-            "ahs_register": {"sites": [[0, 0], [0, 4e-06], [4e-06, 0]], "filling": [1, 1, 1]}
-        },
-        "hamiltonian": {
-            "drivingFields": [
-                {
-                    "amplitude": {
-                        "time_series": {
-                            "values": [0.0, 15700000.0, 15700000.0, 0.0],
-                            "times": [0.0, 1e-06, 2e-06, 3e-06],
-                        },
-                        "pattern": "uniform",
-                    },
-                    "phase": {
-                        "time_series": {"values": [0.0, 0.0], "times": [0.0, 3e-06]},
-                        "pattern": "uniform",
-                    },
-                    "detuning": {
-                        "time_series": {
-                            "values": [-54000000.0, 54000000.0],
-                            "times": [0.0, 3e-06],
-                        },
-                        "pattern": "uniform",
-                    },
-                }
-            ],
-            "localDetuning": [
-                {
-                    "magnitude": {
-                        "time_series": {
-                            "values": [0.0, 25000000.0, 25000000.0, 0.0],
-                            "times": [0.0, 1e-06, 2e-06, 3e-06],
-                        },
-                        "pattern": [0.8, 1.0, 0.9],
-                    }
-                }
-            ],
-        },
-    }
-}
-
-
 # --------------------------------------------------------------------------------------
 # what qbroker writes is what Braket reads
 # --------------------------------------------------------------------------------------
@@ -171,14 +126,16 @@ def test_written_program_is_accepted_by_braket_ir_model(aquila: Backend) -> None
     ]
 
 
-def test_hub_example_fits_aquila_with_its_published_rabi_limit(aquila: Backend) -> None:
+def test_hub_example_fits_aquila_with_its_published_rabi_limit(
+    aquila: Backend, hub_ahs_example: dict[str, Any]
+) -> None:
     # Aquila's published rabiFrequencyRange is [0, 15.8e6] rad/s: the example's 15.7e6 rad/s
     # drive fits. Against 4*pi*1e6 = 1.2566e7 rad/s (an older GetDevice capture, the
     # catalog's value at the time of writing) it does not.
-    check_ahs_limits(program_of(HUB_EXAMPLE), aquila)
+    check_ahs_limits(program_of(hub_ahs_example), aquila)
     with pytest.raises(UnsupportedError, match=r"reaches 1\.57e\+07 rad/s at t = 1 µs"):
         check_ahs_limits(
-            program_of(HUB_EXAMPLE), with_limits(aquila, max_rabi_frequency_rad_per_s=1.2566e7)
+            program_of(hub_ahs_example), with_limits(aquila, max_rabi_frequency_rad_per_s=1.2566e7)
         )
 
 
@@ -386,8 +343,10 @@ def test_spacing_check_is_linear() -> None:
 
 
 @pytest.mark.parametrize("target", ["OPEN_QASM_V2", "OPEN_QASM_V3", "QISKIT_QPY"])
-def test_ahs_to_gate_formats_is_refused_with_a_reason(target: str) -> None:
-    program = program_of(HUB_EXAMPLE)
+def test_ahs_to_gate_formats_is_refused_with_a_reason(
+    target: str, hub_ahs_example: dict[str, Any]
+) -> None:
+    program = program_of(hub_ahs_example)
     with pytest.raises(UnsupportedError) as err:
         convert(program, target)
     assert str(err.value) == (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import os
 import threading
 import time
@@ -419,6 +420,236 @@ CASES: list[Case] = [
 ]
 
 
+# --------------------------------------------------------------------------------------
+# the same list for the JSON and binary formats (where each item applies: a Cirq circuit
+# declares no registers, an AHS program has no gates, QPY is not text)
+# --------------------------------------------------------------------------------------
+
+AHS_SERIES = {"values": [0.0, 1.0e7, 0.0], "times": [0.0, 1e-6, 2e-6]}
+AHS: dict[str, Any] = {
+    "setup": {"ahs_register": {"sites": [[0.0, 0.0], [0.0, 5e-6]], "filling": [1, 1]}},
+    "hamiltonian": {
+        "drivingFields": [
+            {
+                part: {"time_series": AHS_SERIES, "pattern": "uniform"}
+                for part in ("amplitude", "phase", "detuning")
+            }
+        ],
+        "localDetuning": [],
+    },
+}
+
+
+def ahs_with(path: str, value: Any) -> str:
+    """AHS as JSON text with the field at dotted ``path`` set to ``value``."""
+    document = json.loads(json.dumps(AHS))
+    *parents, last = [int(k) if k.isdigit() else k for k in path.split(".")]
+    target = document
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return json.dumps(document)
+
+
+def cirq_op(gate: dict[str, Any], x: Any = 0) -> str:
+    """A one-operation Cirq circuit as JSON text."""
+    operation = {
+        "cirq_type": "GateOperation",
+        "gate": gate,
+        "qubits": [{"cirq_type": "LineQubit", "x": x}],
+    }
+    moment = {"cirq_type": "Moment", "operations": [operation]}
+    return json.dumps({"cirq_type": "Circuit", "moments": [moment]})
+
+
+def iqm_prx(qubit: str = "QB1", angle: Any = 0.25, name: str = "prx") -> str:
+    args = {"angle_t": angle, "phase_t": 0.0}
+    return json.dumps(
+        {"name": "c", "instructions": [{"name": name, "qubits": [qubit], "args": args}]}
+    )
+
+
+def ionq(gate: str = "h", target: Any = 0, qubits: int = 1) -> str:
+    return json.dumps({"qubits": qubits, "circuit": [{"gate": gate, "targets": [target]}]})
+
+
+def qpy_rx(angle: float) -> bytes:
+    import qiskit.qpy
+    from qiskit import QuantumCircuit
+
+    qc = QuantumCircuit(1)
+    qc.rx(angle, 0)
+    buffer = io.BytesIO()
+    qiskit.qpy.dump(qc, buffer)
+    return buffer.getvalue()
+
+
+def nested_json(head: str, tail: str = "}") -> str:
+    return head + "[" * DEEP + "]" * DEEP + tail
+
+
+def not_utf8(text: str, at: str) -> bytes:
+    """``text`` as UTF-8 with a 0xFF byte (never valid UTF-8) before the first ``at``."""
+    raw = text.encode()
+    cut = raw.index(at.encode())
+    return raw[:cut] + b"\xff" + raw[cut:]
+
+
+FIFTY_MB = 50 * 1024 * 1024
+IONQ, IQM, CIRQ = "IONQ_CIRCUIT_V1", "IQM_JOB_INPUT_V1", "CIRQ_JSON"
+QPY, AHS_FMT, BRAKET = "QISKIT_QPY", "BRAKET_AHS_PROGRAM", "BRAKET_OPEN_QASM_V3"
+
+CASES += [
+    # unterminated: a JSON document cut short
+    Case("IonQ JSON cut short", lambda: ionq()[:-3], IONQ, words="line 1"),
+    Case("IQM JSON cut short", lambda: iqm_prx()[:-3], IQM, words="line 1"),
+    Case("Cirq JSON cut short", lambda: cirq_op({"cirq_type": "HPowGate"})[:-5], CIRQ),
+    Case("AHS JSON cut short", lambda: json.dumps(AHS)[:-9], AHS_FMT, words="line 1"),
+    # unknown gates
+    Case("IonQ unknown gate", lambda: ionq(gate="foo"), IONQ, "field", "circuit.0.gate"),
+    Case("IQM unknown gate", lambda: iqm_prx(name="foo"), IQM, "field", "instructions.0.name"),
+    Case(
+        "Cirq unknown gate",
+        lambda: cirq_op({"cirq_type": "FooGate"}),
+        CIRQ,
+        "field",
+        "moments.0.operations.0",
+    ),
+    # undeclared qubits
+    Case(
+        "IonQ qubit beyond 'qubits'",
+        lambda: ionq(target=5, qubits=2),
+        IONQ,
+        "field",
+        "circuit.0.targets",
+    ),
+    Case("IQM qubit of no IQM name", lambda: iqm_prx(qubit="q7"), IQM, "field", "'q7'"),
+    # 10^5 nested brackets
+    Case(
+        "IQM 1e5 nested arrays",
+        lambda: nested_json('{"name": "c", "instructions": '),
+        IQM,
+        words="nested too deeply",
+    ),
+    Case(
+        "Cirq 1e5 nested arrays",
+        lambda: nested_json('{"cirq_type": "Circuit", "moments": '),
+        CIRQ,
+        words="nested too deeply",
+    ),
+    Case(
+        "AHS 1e5 nested arrays",
+        lambda: nested_json('{"setup": {"ahs_register": {"sites": ', "}}}"),
+        AHS_FMT,
+        words="nested too deeply",
+    ),
+    # integers beyond 2^64
+    Case("IQM angle 2^64+1", lambda: iqm_prx(angle=BEYOND), IQM, "field", "beyond 2^64"),
+    Case(
+        "Cirq LineQubit 2^64+1",
+        lambda: cirq_op({"cirq_type": "HPowGate", "exponent": 1.0, "global_shift": 0.0}, BEYOND),
+        CIRQ,
+        "field",
+        "qubits.0.x",
+    ),
+    Case(
+        "AHS filling 2^64+1",
+        lambda: ahs_with("setup.ahs_register.filling", [BEYOND, 1]),
+        AHS_FMT,
+        "field",
+        "filling.0",
+    ),
+    Case(
+        "QPY header announcing 2^32-1 qubits",
+        lambda: qpy_with_qubits(2**32 - 1),
+        QPY,
+        "field",
+        "4,294,967,295 qubits",
+    ),
+    # NaN and infinite angles
+    Case("Braket angle nan", lambda: BQ + "qubit[1] q;\nrx(nan) q[0];", BRAKET, words="finite"),
+    Case("QASM3 angle inf", lambda: Q3 + "qubit[1] q;\nrx(inf) q[0];", words="'inf'"),
+    Case(
+        "Cirq Rx NaN",
+        lambda: cirq_op({"cirq_type": "Rx", "rads": math.nan}),
+        CIRQ,
+        "field",
+        "gate.rads",
+    ),
+    Case(
+        "Cirq exponent Infinity",
+        lambda: cirq_op({"cirq_type": "XPowGate", "exponent": math.inf, "global_shift": 0.0}),
+        CIRQ,
+        "field",
+        "gate.exponent",
+    ),
+    Case(
+        "AHS amplitude NaN",
+        lambda: ahs_with(
+            "hamiltonian.drivingFields.0.amplitude.time_series.values", [0, math.nan, 0]
+        ),
+        AHS_FMT,
+        "field",
+        "amplitude.time_series.values.1",
+    ),
+    Case(
+        "AHS site Infinity",
+        lambda: ahs_with("setup.ahs_register.sites", [[0.0, 0.0], [0.0, math.inf]]),
+        AHS_FMT,
+        "field",
+        "sites.1.1",
+    ),
+    Case("QPY angle nan", lambda: qpy_rx(math.nan), QPY, "", "non-finite parameter nan"),
+    Case("QPY angle inf", lambda: qpy_rx(math.inf), QPY, "", "non-finite parameter inf"),
+    # non-UTF-8 bytes
+    Case("QASM3 non-UTF-8 byte", lambda: not_utf8(Q3 + "qubit[1] q;", "qubit"), None, "", "0xff"),
+    Case(
+        "Braket non-UTF-8 byte",
+        lambda: not_utf8(BQ + "qubit[1] q;", "qubit"),
+        BRAKET,
+        "",
+        "0xff",
+    ),
+    Case("IonQ non-UTF-8 byte", lambda: not_utf8(ionq(), "circuit"), IONQ, "", "0xff"),
+    Case("IQM non-UTF-8 byte", lambda: not_utf8(iqm_prx(), "instructions"), IQM, "", "0xff"),
+    Case(
+        "Cirq non-UTF-8 byte",
+        lambda: not_utf8(cirq_op({"cirq_type": "HPowGate"}), "moments"),
+        CIRQ,
+        "",
+        "0xff",
+    ),
+    Case("AHS non-UTF-8 byte", lambda: not_utf8(json.dumps(AHS), "uniform"), AHS_FMT, "", "0xff"),
+    # 50 MB (files: test_a_50_mb_file_is_refused_by_size_without_being_read)
+    Case(
+        "50 MB JSON text (IonQ)",
+        lambda: ionq()[:-1] + " " * FIFTY_MB + "}",
+        IONQ,
+        "",
+        "16,777,216-byte limit",
+    ),
+    Case("50 MB of QPY bytes", lambda: qpy_bell() + bytes(FIFTY_MB), QPY, "", "byte limit"),
+    # what the fuzzer found: 5,000 driving fields (1.7 MB) took seconds in Braket's model
+    Case(
+        "AHS 5,000 driving fields (1.7 MB)",
+        lambda: ahs_with("hamiltonian.drivingFields", AHS["hamiltonian"]["drivingFields"] * 5000),
+        AHS_FMT,
+        "field",
+        "hamiltonian.drivingFields: 5000 terms",
+    ),
+    Case(
+        "AHS 150,000 time points",
+        lambda: ahs_with(
+            "hamiltonian.drivingFields.0.detuning.time_series",
+            {"values": [0.0] * 150_000, "times": [0.0] * 150_000},
+        ),
+        AHS_FMT,
+        "field",
+        "at most 100,000",
+    ),
+]
+
+
 def run_case(case: Case) -> tuple[BaseException | None, float]:
     """Load the case's input; return the exception raised (None: it loaded) and seconds."""
     source = case.source()
@@ -445,7 +676,7 @@ def warm_up() -> None:
     for fmt, payload in (
         ("BRAKET_OPEN_QASM_V3", BQ + "qubit[1] q;\nh q[0];"),
         ("IONQ_CIRCUIT_V1", {"qubits": 1, "circuit": [{"gate": "h", "targets": [0]}]}),
-        ("CIRQ_JSON", {"cirq_type": "Circuit", "moments": []}),
+        ("CIRQ_JSON", cirq_op({"cirq_type": "FooGate"})),  # imports Cirq
         ("PERCEVAL", ":PCVL:zip:eJwLycgsVgCi4vzcVIWS1OISAD1gBiU="),
         ("BRAKET_AHS_PROGRAM", {"setup": "x", "hamiltonian": 1}),
     ):
@@ -638,7 +869,19 @@ def regression_target(path: Path) -> str | None:
     return None if prefix == "detect" else prefix
 
 
-@pytest.mark.parametrize("path", REGRESSION_FILES, ids=[p.name for p in REGRESSION_FILES])
+#: Fuzzer findings not fixed yet, file name -> reason (naming the module at fault): they
+#: raise a typed error only thanks to parse_payload's safety net ("reader failed
+#: unexpectedly"). Strict: the test fails once a fix lands, so the entry is removed then.
+OPEN_BUGS: dict[str, str] = {}
+
+
+def _regression_param(path: Path) -> Any:
+    reason = OPEN_BUGS.get(path.name)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(path, id=path.name, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_regression_param(p) for p in REGRESSION_FILES])
 def test_fuzzer_found_input_stays_fixed(path: Path) -> None:
     data = path.read_bytes()
     fmt = regression_target(path)

@@ -304,6 +304,22 @@ def test_program_without_measurement_is_measured_as_braket_does() -> None:
     assert qiskit_probabilities(circuit) == pytest.approx({"01": 0.5, "11": 0.5})
 
 
+def test_declared_bits_nothing_measures_are_dropped_for_the_implicit_measurement() -> None:
+    # found by the fuzzer: copying the program into a circuit without the declared bits
+    # crashed (QuantumCircuit.compose needs as many bits as the source has)
+    source = "OPENQASM 3.0;\nbit[3] b;\nqubit[3] q;\nx q[0];\n"
+    circuit = read_braket_qasm(source)
+    assert circuit.metadata["braket_implicit_measurement"] is True
+    assert circuit.num_clbits == 1  # the one qubit used; the 3 declared bits are gone
+    assert braket_counts(source) == {"1": 20}
+    assert qiskit_probabilities(circuit) == {"1": 1.0}
+    phased = read_braket_qasm(
+        "OPENQASM 3.0;\ninput float t;\nbit[2] b;\nqubit[1] q;\nrx(t) q[0];\ngphase(t);\n"
+    )
+    assert [p.name for p in phased.parameters] == ["t"]
+    assert str(phased.global_phase) == "t"
+
+
 # --------------------------------------------------------------------------------------
 # written programs run on Braket's simulator with the source's distribution
 # --------------------------------------------------------------------------------------

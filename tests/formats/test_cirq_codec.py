@@ -489,16 +489,69 @@ def _circuit(*ops: dict[str, Any]) -> dict[str, Any]:
         (_circuit(_op({"cirq_type": "CZPowGate", "exponent": "one", "global_shift": 0.0}, 0, 1)), r"moments\.0\.operations\.0: Cirq cannot read it"),
         ({"cirq_type": "Circuit", "moments": [{"cirq_type": "Moment"}]}, r"moments\.0: a moment is an object"),
         ({"cirq_type": "Circuit", "moments": [{"cirq_type": "Moment", "operations": [7]}]}, r"moments\.0\.operations\.0: an operation is a JSON object"),
+        # found by the fuzzer: TypeErrors from a list where a type name belongs (hashed) ...
+        (_circuit(_op({"cirq_type": [["XPowGate"]], "exponent": 1.0, "global_shift": 0.0}, 0)), r"moments\.0\.operations\.0\.gate\.cirq_type: 'cirq_type' must be a type name, found a list"),
+        (_circuit({**_op({"cirq_type": "HPowGate"}, 0), "cirq_type": ["GateOperation"]}), r"moments\.0\.operations\.0\.cirq_type: .* found a list"),
+        ({"cirq_type": ["Circuit"], "moments": []}, r"cirq_type: expected cirq_type 'Circuit', found a list"),
+        # ... and from qubits Cirq builds from any JSON value, which then cannot be sorted
+        (
+            _circuit(_op({"cirq_type": "XPowGate", "exponent": 1.0, "global_shift": 0.0}, 0), {**_op({"cirq_type": "HPowGate", "exponent": 1.0, "global_shift": 0.0}), "qubits": [{"cirq_type": "LineQubit", "x": "1"}]}),
+            r"moments\.0\.operations\.1: a LineQubit's coordinates must be integers, found '1'",
+        ),
+        (
+            _circuit({**_op({"cirq_type": "HPowGate", "exponent": 1.0, "global_shift": 0.0}), "qubits": [{"cirq_type": "GridQubit", "row": 0, "col": 1.5}]}),
+            r"GridQubit's coordinates must be integers, found 0, 1\.5",
+        ),
+        (
+            _circuit({**_op({"cirq_type": "HPowGate", "exponent": 1.0, "global_shift": 0.0}), "qubits": [{"cirq_type": "NamedQubit", "name": 5}]}),
+            r"NamedQubit's name must be a string, found 5",
+        ),
+        (
+            _circuit(
+                {**_op({"cirq_type": "HPowGate", "exponent": 1.0, "global_shift": 0.0}), "qubits": [{"cirq_type": "LineQid", "x": "a", "dimension": 2}]},
+                {**_op({"cirq_type": "HPowGate", "exponent": 1.0, "global_shift": 0.0}), "qubits": [{"cirq_type": "LineQid", "x": 0, "dimension": 2}]},
+            ),
+            r"moments: the qubits cannot be put in order",
+        ),
+        # a declared qubit count Cirq builds a shape from before checking it (did not finish)
+        (
+            _circuit(_op({"cirq_type": "MeasurementGate", "num_qubits": 2**31, "key": "c", "invert_mask": []}, 0, 1)),
+            r"moments\.0\.operations\.0\.gate\.num_qubits: 2,147,483,648 declared, but only 2 qubit\(s\) are named",
+        ),
+        (
+            _circuit(_op({"cirq_type": "DepolarizingChannel", "p": 0.1, "n_qubits": 2**31}, 0)),
+            r"gate\.n_qubits: 2,147,483,648 declared",
+        ),
     ],
     ids=[
         "truncated-json", "not-a-circuit", "moments-not-list", "unknown-gate", "nan-exponent", "huge-int",
         "infinite-angle", "overlap", "duplicate-qubit", "string-exponent", "moment-without-ops",
-        "op-not-object",
+        "op-not-object", "gate-type-a-list", "op-type-a-list", "circuit-type-a-list",
+        "line-qubit-string", "grid-qubit-float", "named-qubit-number", "qids-unordered",
+        "huge-num-qubits", "huge-n-qubits",
     ],
 )  # fmt: skip
 def test_malformed_input_gives_program_errors(payload: Any, message: str) -> None:
     with pytest.raises(ProgramError, match=message):
         Program(format=InputFormat.CIRQ_JSON, payload=payload)
+
+
+def test_sub_circuits_repeated_beyond_the_unrolling_limit_are_refused_at_once() -> None:
+    import time
+
+    q = cirq.LineQubit.range(2)
+    sub = cirq.FrozenCircuit(cirq.H(q[0]), cirq.CNOT(*q))
+    text = cirq.to_json(cirq.Circuit(cirq.CircuitOperation(sub).repeat(3)))
+    assert Program(format=InputFormat.CIRQ_JSON, payload=text).circuit.size() == 6
+    started = time.perf_counter()
+    with pytest.raises(
+        ProgramError, match="repeat to 200,000 operations; qbroker unrolls at most 5,000"
+    ):
+        Program(
+            format=InputFormat.CIRQ_JSON,
+            payload=text.replace('"repetitions": 3', '"repetitions": 100000'),
+        )
+    assert time.perf_counter() - started < 1.0  # Cirq took ~15 s to unroll it
 
 
 def test_deep_nesting_gives_a_program_error() -> None:

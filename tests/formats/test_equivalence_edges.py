@@ -17,6 +17,7 @@ import io
 import math
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
@@ -178,53 +179,6 @@ SUITE: dict[str, Callable[[], QuantumCircuit]] = {
 #: check could not enumerate them and writing them takes seconds).
 NOT_PHOTONIC = frozenset({"rotations", "rotations-measured", "foreign-gates"})
 
-#: The Hub's Aws_AHS_JobInput example (three atoms, a Rabi pulse, a detuning sweep).
-AHS_EXAMPLE = {
-    "ahs_program": {
-        "setup": {
-            "ahs_register": {
-                "sites": [[0.0, 0.0], [0.0, 4e-6], [4e-6, 0.0]],
-                "filling": [1, 1, 1],
-            }
-        },
-        "hamiltonian": {
-            "drivingFields": [
-                {
-                    "amplitude": {
-                        "time_series": {
-                            "values": [0.0, 15700000.0, 15700000.0, 0.0],
-                            "times": [0.0, 1e-06, 2e-06, 3e-06],
-                        },
-                        "pattern": "uniform",
-                    },
-                    "phase": {
-                        "time_series": {"values": [0.0, 0.0], "times": [0.0, 3e-06]},
-                        "pattern": "uniform",
-                    },
-                    "detuning": {
-                        "time_series": {
-                            "values": [-54000000.0, 54000000.0],
-                            "times": [0.0, 3e-06],
-                        },
-                        "pattern": "uniform",
-                    },
-                }
-            ],
-            "localDetuning": [
-                {
-                    "magnitude": {
-                        "time_series": {
-                            "values": [0.0, 25000000.0, 25000000.0, 0.0],
-                            "times": [0.0, 1e-06, 2e-06, 3e-06],
-                        },
-                        "pattern": [0.8, 1.0, 0.9],
-                    }
-                }
-            ],
-        },
-    }
-}
-
 
 def qpy_program(circuit: QuantumCircuit) -> Program:
     """A lossless starting point: the circuit as QPY."""
@@ -237,9 +191,7 @@ def qpy_program(circuit: QuantumCircuit) -> Program:
 
 @cache
 def source_program(fmt: InputFormat, case: str) -> Program | str:
-    """The suite's case written in ``fmt`` (or why ``fmt`` cannot hold it)."""
-    if fmt is InputFormat.BRAKET_AHS_PROGRAM:
-        return Program(format=fmt, payload=AHS_EXAMPLE) if case == "bell" else "analog"
+    """The suite's case written in gate-model ``fmt`` (or why ``fmt`` cannot hold it)."""
     try:
         return convert(qpy_program(SUITE[case]()), fmt)
     except UnsupportedError as exc:
@@ -255,13 +207,21 @@ EDGES = conversions()
 
 
 @pytest.mark.parametrize("edge", EDGES, ids=[f"{e.source.value}->{e.target.value}" for e in EDGES])
-def test_edge_converts_the_suite_without_a_wrong_result(edge: qbroker.Conversion) -> None:
+def test_edge_converts_the_suite_without_a_wrong_result(
+    edge: qbroker.Conversion, hub_ahs_example: dict[str, Any]
+) -> None:
     photonic = codec(edge.target).kind is Kind.PHOTONIC
     reports: list[tuple[str, EquivalenceReport]] = []
     for case in SUITE:
         if photonic and case in NOT_PHOTONIC:
             continue
-        source = source_program(edge.source, case)
+        source: Program | str
+        if edge.source is InputFormat.BRAKET_AHS_PROGRAM:  # analog: the Hub's example only
+            source = Program(format=edge.source, payload=hub_ahs_example)
+            if case != "bell":
+                continue
+        else:
+            source = source_program(edge.source, case)
         if isinstance(source, str):  # the source format cannot hold this case
             continue
         reports.append((case, check_conversion(source, edge.target)))
@@ -286,8 +246,8 @@ def test_every_listed_edge_is_covered_and_the_list_is_the_whole_matrix() -> None
     assert len({(e.source, e.target) for e in EDGES}) == len(EDGES)
 
 
-def test_analog_to_gate_model_is_refused_with_a_reason() -> None:
-    ahs = Program(format=InputFormat.BRAKET_AHS_PROGRAM, payload=AHS_EXAMPLE)
+def test_analog_to_gate_model_is_refused_with_a_reason(hub_ahs_example: dict[str, Any]) -> None:
+    ahs = Program(format=InputFormat.BRAKET_AHS_PROGRAM, payload=hub_ahs_example)
     report = check_conversion(ahs, InputFormat.OPEN_QASM_V3)
     assert report.outcome == "refused"
     assert "Hamiltonian" in report.reason
@@ -484,11 +444,11 @@ def test_what_cannot_be_checked_is_unchecked_not_exact() -> None:
         exact_distribution(wide)
 
 
-def test_assert_equivalent_fails_on_refusal_when_asked() -> None:
+def test_assert_equivalent_fails_on_refusal_when_asked(hub_ahs_example: dict[str, Any]) -> None:
     program = source_program(InputFormat.OPEN_QASM_V3, "q0-into-c2")
     assert isinstance(program, Program)
     assert assert_equivalent(program, InputFormat.OPEN_QASM_V2).outcome == "exact"
-    ahs = Program(format=InputFormat.BRAKET_AHS_PROGRAM, payload=AHS_EXAMPLE)
+    ahs = Program(format=InputFormat.BRAKET_AHS_PROGRAM, payload=hub_ahs_example)
     assert assert_equivalent(ahs, InputFormat.OPEN_QASM_V2).outcome == "refused"
     with pytest.raises(AssertionError, match="refused"):
         assert_equivalent(ahs, InputFormat.OPEN_QASM_V2, allow_refusal=False)
@@ -501,3 +461,42 @@ def test_report_names_the_edge() -> None:
     assert report.edge == "OPEN_QASM_V2->QISKIT_QPY"
     assert str(report).startswith("OPEN_QASM_V2->QISKIT_QPY: exact [")
     assert report.output is not None and report.output.format is InputFormat.QISKIT_QPY
+
+
+# --------------------------------------------------------------------------------------
+# the Program convert() returns
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["OPEN_QASM_V3", "IONQ_CIRCUIT_V1", "QISKIT_QPY", "CIRQ_JSON"])
+def test_converted_program_reads_like_the_same_payload_given_by_a_user(target: str) -> None:
+    source = source_program(InputFormat.OPEN_QASM_V2, "bell")
+    assert isinstance(source, Program)
+    output = convert(source, target)
+    given = Program(format=target, payload=output.payload, name=output.name)
+    assert output == given and hash(output) == hash(given)
+    assert (output.num_qubits, output.num_clbits) == (given.num_qubits, given.num_clbits)
+    assert output.circuit == given.circuit
+
+
+def test_converted_program_still_checks_the_cheap_invariants(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from qbroker.errors import ProgramError, ValidationError
+
+    with pytest.raises(ValidationError, match="payload is dict, not str"):
+        Program._from_writer(InputFormat.IONQ_CIRCUIT_V1, "{}", None)
+    with pytest.raises(ValidationError, match="payload is str, not bytes"):
+        Program._from_writer(InputFormat.OPEN_QASM_V2, b"OPENQASM 2.0;", None)
+    source = source_program(InputFormat.OPEN_QASM_V2, "bell")
+    assert isinstance(source, Program)
+    monkeypatch.setenv("QBROKER_MAX_PROGRAM_BYTES", "40")
+    with pytest.raises(ProgramError, match="over the 40-byte limit"):
+        convert(source, InputFormat.OPEN_QASM_V3)
+
+
+def test_a_payload_from_a_user_is_still_read_when_the_program_is_built() -> None:
+    from qbroker.errors import ProgramError
+
+    with pytest.raises(ProgramError, match=r"circuit\.0\.gate"):
+        Program(format=InputFormat.IONQ_CIRCUIT_V1, payload={"qubits": 1, "circuit": [{}]})

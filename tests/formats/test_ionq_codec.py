@@ -392,6 +392,46 @@ def test_reset_of_a_fresh_qubit_is_dropped() -> None:
     assert_same_distribution(distribution(roundtrip(qc)), {"1": 1.0})
 
 
+# --- custom gates named like standard ones ---------------------------------------------
+
+#: What Qiskit's OpenQASM 3 exporter writes for gates stdgates.inc lacks (mqt-bench qaoa).
+_RZZ_IN_FILE = "gate rzz(p0) a, b { cx a, b; rz(p0) b; cx a, b; }\n"
+
+
+@pytest.mark.parametrize("backend_id", [None, "azure.ionq.aria", "azure.ionq.forte"])
+def test_mqt_qaoa_exported_with_its_own_rzz_converts_exactly(backend_id: str | None) -> None:
+    import qiskit.qasm3
+    from mqt.bench import BenchmarkLevel, get_benchmark
+
+    from qbroker.testing import check_conversion
+
+    text = qiskit.qasm3.dumps(get_benchmark("qaoa", BenchmarkLevel.INDEP, 4))
+    assert "gate rzz(" in text
+    source = qbroker.Program(format="OPEN_QASM_V3", payload=text)
+    backend = qbroker.backend(backend_id) if backend_id else None
+    report = check_conversion(source, "IONQ_CIRCUIT_V1", backend)
+    assert report.outcome == "exact", report
+    gates = [g["gate"] for g in write_ionq(source.circuit, backend, WriteOptions())["circuit"]]
+    # recognised as the standard gate: one zz per rzz, not cx rz cx
+    assert "x" not in gates and ("zz" in gates or backend_id == "azure.ionq.aria")
+
+
+def test_custom_gate_with_a_standard_name_but_another_meaning_keeps_its_own() -> None:
+    from qbroker.testing import check_conversion
+
+    # ecr is in Qiskit's equivalence library: translating it by name would be wrong.
+    source = qbroker.Program(
+        format="OPEN_QASM_V3",
+        payload='OPENQASM 3.0;\ninclude "stdgates.inc";\ngate ecr a, b { h a; cx a, b; }\n'
+        + _RZZ_IN_FILE
+        + "gate layer(t) a, b { ecr a, b; rzz(t) a, b; }\n"
+        "qubit[3] q;\nh q[2];\nlayer(0.7) q[0], q[1];\necr q[1], q[2];\nrzz(-1.1) q[2], q[0];\n",
+    )
+    for backend in (None, qbroker.backend("azure.ionq.aria"), qbroker.backend("azure.ionq.forte")):
+        report = check_conversion(source, "IONQ_CIRCUIT_V1", backend)
+        assert report.outcome == "exact", report
+
+
 # --- refusals --------------------------------------------------------------------------
 
 

@@ -52,6 +52,16 @@ def ideal(circuit: QuantumCircuit) -> dict[str, float]:
     return out
 
 
+def qpy_bytes(circuit: QuantumCircuit) -> bytes:
+    import io
+
+    import qiskit.qpy
+
+    buffer = io.BytesIO()
+    qiskit.qpy.dump(circuit, buffer)
+    return buffer.getvalue()
+
+
 BELL = "qreg q[2]; creg c[2]; h q[0]; cx q[0],q[1]; measure q -> c;"
 GHZ3 = "qreg q[3]; creg c[3]; h q[0]; cx q[0],q[1]; cx q[1],q[2]; measure q -> c;"
 
@@ -274,6 +284,71 @@ def test_local_emulation_size_is_bounded() -> None:
     assert fock_states(parsed.num_modes, parsed.num_photons) > MAX_LOCAL_FOCK_STATES
     with pytest.raises(UnsupportedError, match=r"the local photonic emulation enumerates at most"):
         qbroker.run(program, "quandela.qpu.belenos", shots=10)
+
+
+@pytest.fixture
+def converter_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """perceval-interop's converter replaced by a refusal that says it was reached."""
+    import qbroker.formats.perceval as module
+
+    def reached(gates: QuantumCircuit) -> None:
+        raise UnsupportedError("the converter was reached")
+
+    monkeypatch.setattr(module, "_convert", reached)
+
+
+def cnot_chain(qubits: int, cnots: int) -> str:
+    gates = "".join(
+        f"h q[{i % qubits}]; cx q[{i % qubits}],q[{(i + 1) % qubits}]; " for i in range(cnots)
+    )
+    return f"qreg q[{qubits}]; creg c[{qubits}]; {gates}measure q -> c;"
+
+
+@pytest.mark.usefixtures("converter_not_run")
+def test_more_cnots_than_the_converter_can_pair_is_refused_before_it_runs() -> None:
+    from qbroker.formats.perceval import MAX_CONVERTER_CNOTS
+
+    # a 20-qubit, 601-gate random circuit (which perceval-interop never finishes)
+    wide = QuantumCircuit(20, 20)
+    for i in range(601):
+        wide.h(i % 20) if i % 3 else wide.cx(i % 20, (i * 7 + 1) % 20)
+    wide.measure(range(20), range(20))
+    with pytest.raises(UnsupportedError, match=rf"at most {MAX_CONVERTER_CNOTS} \(perceval"):
+        convert(Program(format="QISKIT_QPY", payload=qpy_bytes(wide)), InputFormat.PERCEVAL)
+    over = qasm(cnot_chain(4, MAX_CONVERTER_CNOTS + 1))
+    with pytest.raises(UnsupportedError, match=rf"needs {MAX_CONVERTER_CNOTS + 1} CNOTs"):
+        convert(over, InputFormat.PERCEVAL)
+    at_budget = qasm(cnot_chain(4, MAX_CONVERTER_CNOTS))
+    with pytest.raises(UnsupportedError, match="the converter was reached"):
+        convert(at_budget, InputFormat.PERCEVAL)
+
+
+@pytest.mark.usefixtures("converter_not_run")
+def test_more_gates_than_the_converter_handles_is_refused_before_it_runs() -> None:
+    from qbroker.formats.perceval import MAX_CONVERTER_GATES
+
+    long = "".join(f"x q[{i % 3}]; " for i in range(MAX_CONVERTER_GATES + 1))
+    with pytest.raises(UnsupportedError, match=rf"needs {MAX_CONVERTER_GATES + 1:,} photonic"):
+        convert(qasm(f"qreg q[3]; creg c[3]; {long}measure q -> c;"), InputFormat.PERCEVAL)
+
+
+@pytest.mark.usefixtures("converter_not_run")
+def test_backend_modes_are_checked_before_the_converter_runs() -> None:
+    # 6 qubits in dual rail (12 modes) + 7 CNOTs (2 ancilla modes each) > belenos' 24
+    with pytest.raises(UnsupportedError) as err:
+        convert(
+            qasm(cnot_chain(6, 7)), InputFormat.PERCEVAL, qbroker.backend("quandela.qpu.belenos")
+        )
+    assert str(err.value) == (
+        "the experiment needs 26 modes (12 for 6 qubits in dual rail, 14 for CNOT ancillas); "
+        "quandela.qpu.belenos has at most 24"
+    )
+
+
+def test_ancilla_modes_are_two_per_cnot_as_the_early_check_assumes() -> None:
+    for qubits, cnots in ((2, 1), (3, 4)):
+        parsed = convert(qasm(cnot_chain(qubits, cnots)), InputFormat.PERCEVAL).parsed
+        assert parsed.num_modes == 2 * qubits + 2 * cnots
 
 
 @pytest.mark.parametrize(

@@ -184,14 +184,22 @@ def run_cmd(
 @click.argument("program_file", metavar="FILE")
 @click.option("--shots", "-s", type=int, default=1000, show_default=True, help="Repetitions.")
 @click.option(
-    "--optimize-for", "-m", "mode",
+    "--optimize-for",
+    "-m",
+    "mode",
     type=click.Choice(["accuracy", "speed", "cost", "balanced"], case_sensitive=False),
     help="What to optimise (default: the policy's, else balanced).",
 )
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False), help="A TOML policy.")
 @click.option("--format", "fmt", help="Input format (detected from the content if omitted).")
-@click.option("--top", "-k", type=click.IntRange(1, 100), default=5, show_default=True,
-              help="Candidates to show.")
+@click.option(
+    "--top",
+    "-k",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Candidates to show.",
+)
 @click.option("--allow-simulators", is_flag=True, help="Let simulators compete.")
 @_json_option
 def route_cmd(

@@ -263,16 +263,23 @@ def decision_report(decision: Decision, program: Program, top: int) -> None:
         title_justify="left",
     )
     for column in ("#", "backend", "fidelity", "wait", "run", "cost", "score", "layout"):
-        table.add_column(column, justify="left" if column in ("backend", "layout") else "right",
-                         no_wrap=True)
+        table.add_column(
+            column, justify="left" if column in ("backend", "layout") else "right", no_wrap=True
+        )
     for c in shown:
         e = c.estimates
         fidelity = "?" if e.fidelity is None else f"{e.fidelity:.3f}"
         wait = _duration(e.wait_s) + ("" if e.wait_reported else "*")
         layout = ",".join(map(str, c.layout[:8])) + ("…" if len(c.layout) > 8 else "")
         table.add_row(
-            str(c.rank), c.backend_id, fidelity, wait, _duration(e.runtime_s),
-            f"{e.cost:.2f} {e.currency}", f"{c.score:.4g}", layout or "-",
+            str(c.rank),
+            c.backend_id,
+            fidelity,
+            wait,
+            _duration(e.runtime_s),
+            f"{e.cost:.2f} {e.currency}",
+            f"{c.score:.4g}",
+            layout or "-",
         )
     _console.print(table)
     if decision.backend_id is None:

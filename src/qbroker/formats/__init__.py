@@ -340,7 +340,7 @@ def convert(
         takes = ", ".join(f.value for f in backend.configuration.supported_input_formats)
         raise UnsupportedError(f"{backend.id} does not take {target} (it takes {takes})")
     payload = dst.write(program.parsed, backend, options or WriteOptions())
-    return Program(format=target, payload=payload, name=program.name)
+    return Program._from_writer(target, payload, program.name)
 
 
 def _why_not(src: Codec, dst: Codec) -> str:

@@ -1,11 +1,14 @@
 """Analog Hamiltonian Simulation programs (Braket's AHS IR), validated by Braket's own model.
 
 Reading checks that the program is well formed (Braket's ``braket.ir.ahs.Program`` model,
-finite numbers, one filling entry per site). Whether a device can run it is a second
-question, answered by :func:`check_ahs_limits` against the device's published analog
-limits (``Backend.configuration.analog_properties``): field of view, site and row spacing,
-position and time resolution, Rabi frequency and detuning with their slew rates, local
-detuning, duration and site counts. The writer runs it whenever a backend is named.
+finite numbers, two coordinates per site, one filling entry of 0 or 1 per site, patterns
+``"uniform"`` or one factor per site), after bounding its size (:data:`MAX_AHS_TERMS`,
+:data:`MAX_AHS_NUMBERS`) so that Braket's model never spends seconds on it. Whether a
+device can run it is a second question, answered by :func:`check_ahs_limits` against the
+device's published analog limits (``Backend.configuration.analog_properties``): field of
+view, site and row spacing, position and time resolution, Rabi frequency and detuning with
+their slew rates, local detuning, duration and site counts. The writer runs it whenever a
+backend is named.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def read_ahs(payload: dict[str, Any]) -> AnalogProgram:
     body = payload.get("ahs_program", payload) if isinstance(payload, dict) else payload
     if not isinstance(body, dict):
         raise ProgramError("an AHS program must be a JSON object", format="BRAKET_AHS_PROGRAM")
+    _check_size(body)
     try:
         ir = AhsProgram.parse_obj(body)
     except V1ValidationError as exc:
@@ -71,22 +75,128 @@ def read_ahs(payload: dict[str, Any]) -> AnalogProgram:
             format="BRAKET_AHS_PROGRAM",
             field="setup.ahs_register.filling",
         )
-    numbers = [float(c) for site in sites for c in site]
+    # (field, numbers) for every number list: each must be finite
+    lists: list[tuple[str, list[Any]]] = [
+        (f"setup.ahs_register.sites.{i}", site) for i, site in enumerate(sites)
+    ]
     times: list[float] = []
-    for field in ir.hamiltonian.drivingFields:
-        for series in (field.amplitude, field.phase, field.detuning):
-            numbers += [float(v) for v in series.time_series.values]
-            times += [float(t) for t in series.time_series.times]
-    if not all(math.isfinite(v) for v in numbers + times):
-        raise ProgramError(
-            "a coordinate, time or field value is NaN or infinite", format="BRAKET_AHS_PROGRAM"
-        )
+    terms = [
+        (f"hamiltonian.drivingFields.{i}.{part}", getattr(driving, part))
+        for i, driving in enumerate(ir.hamiltonian.drivingFields)
+        for part in ("amplitude", "phase", "detuning")
+    ]
+    for i, local in enumerate(ir.hamiltonian.localDetuning):
+        where = f"hamiltonian.localDetuning.{i}.magnitude"
+        if isinstance(local.magnitude.pattern, str):
+            raise _bad("a local detuning's pattern lists one factor per site", f"{where}.pattern")
+        terms.append((where, local.magnitude))
+    for where, term in terms:
+        _check_pattern(term.pattern, where, len(sites))
+        if not isinstance(term.pattern, str):
+            lists.append((f"{where}.pattern", term.pattern))
+        lists.append((f"{where}.time_series.values", term.time_series.values))
+        lists.append((f"{where}.time_series.times", term.time_series.times))
+        times += [float(t) for t in term.time_series.times]
+    for where, values in lists:
+        for k, value in enumerate(values):
+            if not math.isfinite(float(value)):
+                raise _bad(f"{value} is not a finite number", f"{where}.{k}")
     return AnalogProgram(
         ir=ir,
         num_sites=len(sites),
         num_filled=sum(int(f) for f in filling),
         duration_s=max(times, default=0.0),
     )
+
+
+#: Most terms (driving fields plus local detunings) a program may have. Devices take one of
+#: each (Aquila); the bound keeps Braket's model, ~40 µs per term, from taking seconds.
+MAX_AHS_TERMS = 64
+#: Most numbers (coordinates, fillings, times, values, pattern factors) a program may hold:
+#: far above any device (Aquila: 256 sites, 4 µs at >= 50 ns steps), and read in ~0.2 s.
+MAX_AHS_NUMBERS = 100_000
+
+
+def _check_size(body: dict[str, Any]) -> None:
+    """Refuse a program too large to be real before Braket's model validates it number by
+    number (a 1.7 MB program of 5,000 driving fields took seconds). Only counts lists where
+    the IR puts them; a list of the wrong shape is left for the model to name."""
+    counted: list[tuple[str, int]] = []
+    setup = body.get("setup")
+    register = setup.get("ahs_register") if isinstance(setup, dict) else None
+    if isinstance(register, dict):
+        sites = register.get("sites")
+        if isinstance(sites, (list, tuple)):
+            for i, site in enumerate(sites):
+                if isinstance(site, (list, tuple)) and len(site) != 2:
+                    raise _bad(
+                        f"a site has 2 coordinates (x, y), not {len(site)}",
+                        f"setup.ahs_register.sites.{i}",
+                    )
+            counted.append(("setup.ahs_register.sites", 2 * len(sites)))
+        filling = register.get("filling")
+        if isinstance(filling, list):
+            counted.append(("setup.ahs_register.filling", len(filling)))
+            for i, entry in enumerate(filling):
+                # Braket's model turns 0.5 into 0 and "1" into 1: refused, not truncated
+                if isinstance(entry, bool) or entry not in (0, 1):
+                    raise _bad(
+                        f"a filling entry is 0 or 1, not {entry!r:.40}",
+                        f"setup.ahs_register.filling.{i}",
+                    )
+    hamiltonian = body.get("hamiltonian")
+    if isinstance(hamiltonian, dict):
+        terms = 0
+        for key, parts in (
+            ("drivingFields", ("amplitude", "phase", "detuning")),
+            ("localDetuning", ("magnitude",)),
+            ("shiftingFields", ("magnitude",)),
+        ):
+            items = hamiltonian.get(key)
+            if not isinstance(items, list):
+                continue
+            terms += len(items)
+            if terms > MAX_AHS_TERMS:
+                raise _bad(
+                    f"{len(items)} terms; qbroker reads programs of at most {MAX_AHS_TERMS} "
+                    "driving fields and local detunings",
+                    f"hamiltonian.{key}",
+                )
+            for i, item in enumerate(items):
+                for part in parts:
+                    field = item.get(part) if isinstance(item, dict) else None
+                    if not isinstance(field, dict):
+                        continue
+                    where = f"hamiltonian.{key}.{i}.{part}"
+                    if isinstance(field.get("pattern"), list):
+                        counted.append((f"{where}.pattern", len(field["pattern"])))
+                    series = field.get("time_series")
+                    if isinstance(series, dict):
+                        for name in ("values", "times"):
+                            if isinstance(series.get(name), list):
+                                counted.append((f"{where}.time_series.{name}", len(series[name])))
+    total = sum(size for _, size in counted)
+    if total > MAX_AHS_NUMBERS:
+        where, size = max(counted, key=lambda item: item[1])
+        raise _bad(
+            f"{size:,} numbers here, {total:,} in the program; qbroker reads AHS programs of "
+            f"at most {MAX_AHS_NUMBERS:,}",
+            where,
+        )
+
+
+def _check_pattern(pattern: Any, where: str, num_sites: int) -> None:
+    if isinstance(pattern, str):
+        if pattern != "uniform":
+            raise _bad(f"a pattern is 'uniform' or a list, not {pattern!r:.40}", f"{where}.pattern")
+    elif len(pattern) != num_sites:
+        raise _bad(
+            f"{len(pattern)} factors for {num_sites} sites (one per site)", f"{where}.pattern"
+        )
+
+
+def _bad(message: str, field: str) -> ProgramError:
+    return ProgramError(f"{field}: {message}", format="BRAKET_AHS_PROGRAM", field=field)
 
 
 def write_ahs(program: object, backend: Backend | None, options: WriteOptions) -> dict[str, Any]:

@@ -417,28 +417,35 @@ BRAKET_GATE_NAMES: frozenset[str] = frozenset(
 # Reading
 # ======================================================================================
 
-_IDENT = r"[^\W\d]\w*"
+_IDENT = r"[^\W\d]\w*+"  # possessive: a name is never given back to what follows
+# Linear time on any statement: whitespace is matched possessively (``\s*+``: never given
+# back), and a group whose trailing whitespace the pattern drops ends on a non-space
+# (``(.*\S)``) instead of being lazy (``(.*?)\s*\Z`` tries every end, scanning the rest
+# each time). The lazy forms took 26 s on ``b`` + 500 spaces + ``[0] = measure q[0]``.
 _DELIMITER = re.compile(r"[;{}]|#[^\n]*")
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/|/\*", re.S)
-_GATE_CALL = re.compile(rf"\s*({_IDENT})\s*(?:\((.*)\))?\s*([^()=@]*?)\s*\Z", re.S)
-_FIRST_WORD = re.compile(rf"\s*({_IDENT}|\S)")
-_OPERAND = re.compile(rf"\s*(?:\$(\d+)|({_IDENT})\s*(?:\[([^\[\]]*)\])?)\s*\Z", re.S)
+_GATE_CALL = re.compile(rf"\s*+({_IDENT})\s*+(?:\((.*)\))?\s*+((?:[^()=@]*[^()=@\s])?)\s*+\Z", re.S)
+_FIRST_WORD = re.compile(rf"\s*+({_IDENT}|\S)")
+_OPERAND = re.compile(rf"\s*+(?:\$(\d+)|({_IDENT})\s*+(?:\[([^\[\]]*)\])?)\s*+\Z", re.S)
 _PHYSICAL = re.compile(r"\$(\d+)")
-_VERSION = re.compile(r"\s*OPENQASM\s+(\d+)(?:\.(\d+))?\s*\Z")
-_QUBIT_DECL = re.compile(rf"\s*qubit\s*(?:\[(.*?)\])?\s*({_IDENT})\s*\Z", re.S)
-_BIT_DECL = re.compile(rf"\s*bit\s*(?:\[(.*?)\])?\s*({_IDENT})\s*(?:=\s*(.*?))?\s*\Z", re.S)
-_OLD_DECL = re.compile(rf"\s*(qreg|creg)\s+({_IDENT})\s*(?:\[(.*?)\])?\s*\Z", re.S)
-_INPUT_DECL = re.compile(rf"\s*input\s+(float|angle)\s*(?:\[\s*\d+\s*\])?\s+({_IDENT})\s*\Z")
+_VERSION = re.compile(r"\s*+OPENQASM\s++(\d+)(?:\.(\d+))?\s*+\Z")
+_QUBIT_DECL = re.compile(rf"\s*+qubit\s*+(?:\[(.*?)\])?\s*+({_IDENT})\s*+\Z", re.S)
+_BIT_DECL = re.compile(
+    rf"\s*+bit\s*+(?:\[(.*?)\])?\s*+({_IDENT})\s*+(?:=\s*+((?:.*\S)?))?\s*+\Z", re.S
+)
+_OLD_DECL = re.compile(rf"\s*+(qreg|creg)\s++({_IDENT})\s*+(?:\[(.*?)\])?\s*+\Z", re.S)
+_INPUT_DECL = re.compile(rf"\s*+input\s++(float|angle)(?:\s*+\[\s*+\d+\s*+\])?\s++({_IDENT})\s*+\Z")
 _CONST_DECL = re.compile(
-    rf"\s*const\s+(float|angle|int|uint)\s*(?:\[\s*\d+\s*\])?\s+({_IDENT})\s*=\s*(.+?)\s*\Z",
+    rf"\s*+const\s++(float|angle|int|uint)(?:\s*+\[\s*+\d+\s*+\])?\s++({_IDENT})"
+    r"\s*+=\s*+(.*\S)\s*+\Z",
     re.S,
 )
-_MEASURE_ASSIGN = re.compile(r"\s*(.+?)\s*=\s*measure\b\s*(.+?)\s*\Z", re.S)
-_MEASURE_ARROW = re.compile(r"\s*measure\b\s*(.+?)\s*(?:->\s*(.+?)\s*)?\Z", re.S)
-_MODIFIER = re.compile(r"\s*(inv|pow|ctrl|negctrl)\s*(?:\((.*?)\))?\s*@", re.S)
-_GATE_DEF = re.compile(rf"\s*gate\s+({_IDENT})\s*(?:\((.*?)\))?\s*(.*?)\s*\Z", re.S)
-_BOX = re.compile(r"\s*box\s*(\[.*?\])?\s*\Z", re.S)
-_PRAGMA = re.compile(r"#pragma\s+braket\s+(\w+)\s*(.*?)\s*\Z", re.S)
+_MEASURE_ASSIGN = re.compile(r"\s*+(.*?\S)\s*+=\s*+measure\b\s*+(.*\S)\s*+\Z", re.S)
+_MEASURE_ARROW = re.compile(r"\s*+measure\b\s*+(.*?\S)\s*+(?:->\s*+(.*\S)\s*+)?\Z", re.S)
+_MODIFIER = re.compile(r"\s*+(inv|pow|ctrl|negctrl)\s*+(?:\((.*?)\))?\s*+@", re.S)
+_GATE_DEF = re.compile(rf"\s*+gate\s++({_IDENT})\s*+(?:\((.*?)\))?\s*+((?:.*\S)?)\s*+\Z", re.S)
+_BOX = re.compile(r"\s*+box\s*+(\[.*?\])?\s*+\Z", re.S)
+_PRAGMA = re.compile(r"#pragma\s++braket\s++(\w+)\s*+((?:.*\S)?)\s*+\Z", re.S)
 
 _UNSUPPORTED_KEYWORDS = {
     "if": "classical control flow ('if')",
@@ -649,8 +656,12 @@ class _Reader:
         if not used:
             return qc
         register = ClassicalRegister(len(used), self._fresh_name("b"))
-        out = QuantumCircuit(*qc.qregs, register)
-        out.compose(qc, inplace=True, copy=False)  # carries global phase and parameters
+        # Declared bits are dropped (nothing wrote them), so compose(), which needs as many
+        # bits as the source has, cannot copy; no instruction touches a bit, so each moves as
+        # it is (the circuit data tracks their parameters).
+        out = QuantumCircuit(*qc.qregs, register, global_phase=qc.global_phase)
+        for inst in qc.data:
+            out._append(inst)
         measure = Measure()
         for k, index in enumerate(sorted(used)):
             out._append(CircuitInstruction(measure, (qc.qubits[index],), (register[k],)))
@@ -1446,7 +1457,7 @@ def _standard_gate(name: str, params: list[Any]) -> Gate:
 # --------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(
-    r"\s*(?:"
+    r"\s*+(?:"
     r"(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+)"  # 1: integer with a base
     r"|((?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?)(im\b)?"  # 2: number, 3: imaginary
     r"|([^\W\d]\w*)"  # 4: name

@@ -33,9 +33,12 @@ Speed: Cirq's own JSON layer costs ~70 µs per operation each way, so the common
 operations (the gates above on Line/Grid/Named qubits, measurements, resets, identities,
 global phases) are read and written straight from and to their JSON form, and only the
 rest goes through ``cirq.read_json`` (per operation; the whole circuit when it holds
-sub-circuits). Cirq itself is imported only when needed. The writer never goes through
-OpenQASM (``cirq.contrib.qasm_import``): OpenQASM 2 drops the global phase and gives every
-classical bit its own key, so that route is not exact.
+sub-circuits, unrolled up to :data:`MAX_UNROLLED_OPERATIONS`). Cirq itself is imported only
+when needed. The writer reads Qiskit's standard gates by name and parameters (building
+each instruction's Python gate object cost more than the rest of the writer): ~2 ms for
+600 gates on 20 qubits. The writer never goes through OpenQASM
+(``cirq.contrib.qasm_import``): OpenQASM 2 drops the global phase and gives every classical
+bit its own key, so that route is not exact.
 """
 
 from __future__ import annotations
@@ -75,6 +78,16 @@ def _bad(message: str, field: str) -> ProgramError:
     return ProgramError(f"{field}: {message}", format=_FORMAT, field=field)
 
 
+def _clipped(value: Any) -> str:
+    """``repr(value)`` cut to fit a one-line message (hostile input can be megabytes)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 def _cirq() -> Any:
     try:
         import cirq
@@ -105,7 +118,7 @@ def read_cirq_json(document: dict[str, Any]) -> QuantumCircuit:
         raise ProgramError("a Cirq circuit is a JSON object", format=_FORMAT)
     kind = document.get("cirq_type")
     if kind != "Circuit":
-        raise _bad(f"expected cirq_type 'Circuit', found {kind!r}", "cirq_type")
+        raise _bad(f"expected cirq_type 'Circuit', found {_clipped(kind)}", "cirq_type")
     moments = document.get("moments")
     if not isinstance(moments, list):
         raise _bad("'moments' must be a list", "moments")
@@ -203,6 +216,8 @@ def _fast_entry(op: Any, where: str) -> Entry | None:
     if not isinstance(op, dict):
         raise _bad("an operation is a JSON object", where)
     kind = op.get("cirq_type")
+    if not isinstance(kind, str):
+        raise _bad(f"'cirq_type' must be a type name, found {_clipped(kind)}", f"{where}.cirq_type")
     if kind == "TaggedOperation" and isinstance(op.get("tags"), list):
         return _fast_entry(op.get("sub_operation"), f"{where}.sub_operation")
     raw: Any
@@ -220,6 +235,8 @@ def _fast_entry(op: Any, where: str) -> Entry | None:
     qubits: list[QubitKey] = keys  # type: ignore[assignment]
     name = gate.get("cirq_type")
     here = f"{where}.gate"
+    if not isinstance(name, str):
+        raise _bad(f"'cirq_type' must be a type name, found {_clipped(name)}", f"{here}.cirq_type")
     if name in _EIGEN_TYPES:
         family, arity = _EIGEN_TYPES[name]
         if arity != len(qubits) or set(gate) != {"cirq_type", "exponent", "global_shift"}:
@@ -270,6 +287,7 @@ def _fast_entry(op: Any, where: str) -> Entry | None:
 
 def _cirq_entry(op: Any, where: str) -> Entry:
     """An operation only Cirq can read: read that one operation with ``cirq.read_json``."""
+    _check_declared_counts(op, where)
     cirq = _cirq()
     try:
         value = cirq.read_json(json_text=json.dumps(op, allow_nan=True))
@@ -282,21 +300,69 @@ def _cirq_entry(op: Any, where: str) -> Entry:
         raise _bad(f"expected an operation, found {type(value).__name__}", where)
     if isinstance(value.untagged, cirq.CircuitOperation):
         raise _NeedsWholeCircuit
-    return (where, "cirq", value, [_key_of(cirq, q) for q in value.qubits])
+    return (where, "cirq", value, [_key_of(cirq, q, where) for q in value.qubits])
 
 
-def _key_of(cirq: Any, qid: Any) -> QubitKey:
+#: Fields that give a number of qubits (or copies, or controls) Cirq builds a shape from.
+_COUNT_FIELDS = frozenset({"num_qubits", "n_qubits", "num_copies", "num_controls"})
+
+
+def _check_declared_counts(node: Any, where: str) -> None:
+    """Refuse a gate that declares more qubits than the JSON names: Cirq builds the gate's
+    shape (a tuple per qubit) before it compares the count with the operation's qubits,
+    and ``MeasurementGate(num_qubits=2**31)`` did not finish."""
+    qubits = 0
+    counts: list[tuple[str, int]] = []
+    stack: list[tuple[Any, str]] = [(node, where)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            kind = value.get("cirq_type")
+            if isinstance(kind, str) and kind.endswith(("Qubit", "Qid")):
+                qubits += 1
+            for key, item in value.items():
+                if key in _COUNT_FIELDS and type(item) is int:
+                    counts.append((f"{path}.{key}", item))
+                elif isinstance(item, (dict, list)):
+                    stack.append((item, f"{path}.{key}"))
+        elif isinstance(value, list):
+            stack.extend(
+                (item, f"{path}.{i}")
+                for i, item in enumerate(value)
+                if isinstance(item, (dict, list))
+            )
+    for path, count in counts:
+        if count > qubits:
+            raise _bad(f"{count:,} declared, but only {qubits} qubit(s) are named", path)
+
+
+def _key_of(cirq: Any, qid: Any, where: str) -> QubitKey:
+    """The qubit's key; Cirq's reader builds qubits from any JSON value (``LineQubit("1")``),
+    which then cannot be ordered, so coordinates must be whole numbers and names strings."""
     if type(qid) is cirq.LineQubit:
-        return ("LineQubit", qid.x)
-    if type(qid) is cirq.GridQubit:
-        return ("GridQubit", qid.row, qid.col)
-    if type(qid) is cirq.NamedQubit:
-        return ("NamedQubit", qid.name)
-    return ("cirq", qid)
+        key: QubitKey = ("LineQubit", qid.x)
+    elif type(qid) is cirq.GridQubit:
+        key = ("GridQubit", qid.row, qid.col)
+    elif type(qid) is cirq.NamedQubit:
+        key = ("NamedQubit", qid.name)
+    else:
+        key = ("cirq", qid)
+    if key[0] == "NamedQubit":
+        if not isinstance(key[1], str):
+            raise _bad(f"a NamedQubit's name must be a string, found {_clipped(key[1])}", where)
+    elif key[0] != "cirq" and not all(type(v) is int for v in key[1:]):
+        shown = ", ".join(_clipped(v) for v in key[1:])
+        raise _bad(f"a {key[0]}'s coordinates must be integers, found {shown}", where)
+    try:
+        hash(key)
+    except TypeError:
+        raise _bad(f"{type(qid).__name__} with an unhashable coordinate", where) from None
+    return key
 
 
 def _read_whole(document: dict[str, Any]) -> list[Entry]:
     """Cirq's reader on the whole circuit, sub-circuits unrolled (slower; rarely needed)."""
+    _check_declared_counts(document, "moments")
     cirq = _cirq()
     try:
         circuit = cirq.read_json(json_text=json.dumps(document, allow_nan=True))
@@ -305,12 +371,47 @@ def _read_whole(document: dict[str, Any]) -> list[Entry]:
     except Exception as exc:
         detail = " ".join(str(exc).split()).strip("'\"") or type(exc).__name__
         raise ProgramError(f"Cirq cannot read it: {detail}", format=_FORMAT) from None
-    circuit = cirq.unroll_circuit_op(circuit, deep=True, tags_to_check=None)
-    return [
-        (f"moments.{m}.operations.{o}", "cirq", op, [_key_of(cirq, q) for q in op.qubits])
-        for m, moment in enumerate(circuit)
-        for o, op in enumerate(moment.operations)
-    ]
+    if not isinstance(circuit, cirq.Circuit):
+        raise _bad(f"expected a circuit, found {type(circuit).__name__}", "cirq_type")
+    size = _unrolled_size(cirq, circuit, {})
+    if size > MAX_UNROLLED_OPERATIONS:
+        raise _bad(
+            f"sub-circuits repeat to {size:,} operations; qbroker unrolls at most "
+            f"{MAX_UNROLLED_OPERATIONS:,}",
+            "moments",
+        )
+    try:
+        circuit = cirq.unroll_circuit_op(circuit, deep=True, tags_to_check=None)
+    except Exception as exc:  # e.g. a repeat_until loop, which has no fixed unrolling
+        detail = " ".join(str(exc).split()).strip("'\"") or type(exc).__name__
+        raise UnsupportedError(f"moments: Cirq cannot unroll the sub-circuits: {detail}") from None
+    entries: list[Entry] = []
+    for m, moment in enumerate(circuit):
+        for o, op in enumerate(moment.operations):
+            where = f"moments.{m}.operations.{o}"
+            entries.append((where, "cirq", op, [_key_of(cirq, q, where) for q in op.qubits]))
+    return entries
+
+
+#: Most operations sub-circuits (``CircuitOperation``) may unroll to: Cirq unrolls and
+#: qbroker converts each at ~100 µs, and ``repetitions`` is one number in the JSON.
+MAX_UNROLLED_OPERATIONS = 5_000
+
+
+def _unrolled_size(cirq: Any, circuit: Any, seen: dict[int, int]) -> int:
+    """Operations ``circuit`` holds once its sub-circuits are unrolled (not unrolling)."""
+    known = seen.get(id(circuit))
+    if known is not None:
+        return known
+    size = 0
+    for op in circuit.all_operations():
+        inner = op.untagged
+        if isinstance(inner, cirq.CircuitOperation):
+            size += abs(int(inner.repetitions)) * _unrolled_size(cirq, inner.circuit, seen)
+        else:
+            size += 1
+    seen[id(circuit)] = size
+    return size
 
 
 def _show(key: QubitKey) -> str:
@@ -327,7 +428,11 @@ def _ordered(keys: set[QubitKey]) -> list[QubitKey]:
         return sorted(keys)
     cirq = _cirq()
     made = {k: _make_qid(cirq, k) for k in keys}
-    return sorted(keys, key=lambda k: made[k])
+    try:
+        return sorted(keys, key=lambda k: made[k])
+    except TypeError:  # e.g. a LineQid whose x is a string, beside one whose x is a number
+        shown = ", ".join(sorted(_show(k) for k in keys)[:4])
+        raise _bad(f"the qubits cannot be put in order ({shown})", "moments") from None
 
 
 def _make_qid(cirq: Any, key: QubitKey) -> Any:
@@ -765,17 +870,22 @@ def write_cirq_json(
     measures: list[tuple[int, int, int]] = []  # (ops before it, qubit, clbit)
     last_gate: dict[int, int] = {}
     phase = float(qc.global_phase)
+    # find_bit() per bit, and inst.operation (which builds a Python gate for Qiskit's
+    # standard gates) cost more than the rest of the writer together: bits are looked up
+    # in dicts, and standard gates are read by name and params only.
+    qubit_index = {q: i for i, q in enumerate(qc.qubits)}
+    clbit_index = {c: i for i, c in enumerate(qc.clbits)}
     for position, inst in enumerate(qc.data):
-        op = inst.operation
-        qubits = [qc.find_bit(q).index for q in inst.qubits]
-        if op.name == "measure":
-            measures.append((len(ops), qubits[0], qc.find_bit(inst.clbits[0]).index))
+        name = inst.name
+        qubits = [qubit_index[q] for q in inst.qubits]
+        if name == "measure":
+            measures.append((len(ops), qubits[0], clbit_index[inst.clbits[0]]))
             continue
-        if op.name == "barrier":
+        if name == "barrier":
             continue
         for q in qubits:
             last_gate[q] = len(ops)
-        phase += _gate_dicts(op, inst, qubits, position, ops)
+        phase += _gate_dicts(inst, qubits, position, ops)
     schedule = _Schedule(qc.num_qubits)
     touched = {q for _, qs in ops for q in qs} | {q for _, q, _ in measures}
     for q in range(qc.num_qubits):
@@ -805,10 +915,18 @@ class _Schedule:
         self.frontier = [0] * num_qubits
 
     def place(self, gate: GateDict, qubits: list[int], at: int | None = None) -> int:
-        m = at if at is not None else max((self.frontier[q] for q in qubits), default=0)
-        while len(self.moments) <= m:
-            self.moments.append([])
-        self.moments[m].append(
+        frontier = self.frontier
+        if at is not None:
+            m = at
+        else:
+            m = 0
+            for q in qubits:
+                if frontier[q] > m:
+                    m = frontier[q]
+        moments = self.moments
+        while len(moments) <= m:
+            moments.append([])
+        moments[m].append(
             {
                 "cirq_type": "GateOperation",
                 "gate": gate,
@@ -816,7 +934,7 @@ class _Schedule:
             }
         )
         for q in qubits:
-            self.frontier[q] = m + 1
+            frontier[q] = m + 1
         return m
 
     def document(self) -> dict[str, Any]:
@@ -926,65 +1044,69 @@ def _u_gates(p: list[float]) -> tuple[list[tuple[GateDict, int]], float]:
     return gates, (phi + lam) / 2
 
 
-def _one(gate: GateDict) -> Callable[[list[float]], tuple[list[GateDict], float]]:
-    return lambda p: ([gate], 0.0)
+#: Qiskit gates without parameters -> the Cirq gate with exactly their matrix (one dict
+#: per gate, shared by every occurrence, as Cirq's own ``to_json`` output is only read).
+_FIXED: dict[str, GateDict] = {
+    "x": _eigen("_PauliX", 1.0),
+    "y": _eigen("_PauliY", 1.0),
+    "z": _eigen("_PauliZ", 1.0),
+    "h": _eigen("HPowGate", 1.0),
+    "s": _eigen("ZPowGate", 0.5),
+    "sdg": _eigen("ZPowGate", -0.5),
+    "t": _eigen("ZPowGate", 0.25),
+    "tdg": _eigen("ZPowGate", -0.25),
+    "sx": _eigen("XPowGate", 0.5),
+    "sxdg": _eigen("XPowGate", -0.5),
+    "cx": _eigen("CXPowGate", 1.0),
+    "cz": _eigen("CZPowGate", 1.0),
+    "swap": _eigen("SwapPowGate", 1.0),
+    "iswap": _eigen("ISwapPowGate", 1.0),
+    "ccx": _eigen("CCXPowGate", 1.0),
+    "ccz": _eigen("CCZPowGate", 1.0),
+    "cswap": {"cirq_type": "CSwapGate"},
+}
 
-
-#: Qiskit name -> (number of parameters, params -> (gate dicts on all the qubits, phase)).
-_WRITERS: dict[str, tuple[int, Callable[[list[float]], tuple[list[GateDict], float]]]] = {
-    "x": (0, _one(_eigen("_PauliX", 1.0))),
-    "y": (0, _one(_eigen("_PauliY", 1.0))),
-    "z": (0, _one(_eigen("_PauliZ", 1.0))),
-    "h": (0, _one(_eigen("HPowGate", 1.0))),
-    "s": (0, _one(_eigen("ZPowGate", 0.5))),
-    "sdg": (0, _one(_eigen("ZPowGate", -0.5))),
-    "t": (0, _one(_eigen("ZPowGate", 0.25))),
-    "tdg": (0, _one(_eigen("ZPowGate", -0.25))),
-    "sx": (0, _one(_eigen("XPowGate", 0.5))),
-    "sxdg": (0, _one(_eigen("XPowGate", -0.5))),
-    "rx": (1, lambda p: ([{"cirq_type": "Rx", "rads": p[0]}], 0.0)),
-    "ry": (1, lambda p: ([{"cirq_type": "Ry", "rads": p[0]}], 0.0)),
-    "rz": (1, lambda p: ([{"cirq_type": "Rz", "rads": p[0]}], 0.0)),
-    "p": (1, lambda p: ([_eigen("ZPowGate", p[0] / _PI)], 0.0)),
-    "u1": (1, lambda p: ([_eigen("ZPowGate", p[0] / _PI)], 0.0)),
-    "cx": (0, _one(_eigen("CXPowGate", 1.0))),
-    "cz": (0, _one(_eigen("CZPowGate", 1.0))),
-    "cp": (1, lambda p: ([_eigen("CZPowGate", p[0] / _PI)], 0.0)),
-    "cu1": (1, lambda p: ([_eigen("CZPowGate", p[0] / _PI)], 0.0)),
-    "swap": (0, _one(_eigen("SwapPowGate", 1.0))),
-    "iswap": (0, _one(_eigen("ISwapPowGate", 1.0))),
-    "rxx": (1, lambda p: ([_eigen("XXPowGate", p[0] / _PI, -0.5)], 0.0)),
-    "ryy": (1, lambda p: ([_eigen("YYPowGate", p[0] / _PI, -0.5)], 0.0)),
-    "rzz": (1, lambda p: ([_eigen("ZZPowGate", p[0] / _PI, -0.5)], 0.0)),
-    "ccx": (0, _one(_eigen("CCXPowGate", 1.0))),
-    "ccz": (0, _one(_eigen("CCZPowGate", 1.0))),
-    "cswap": (0, _one({"cirq_type": "CSwapGate"})),
+#: Qiskit gates of one angle -> the Cirq gate with exactly their matrix, for that angle.
+_ANGLED: dict[str, Callable[[float], GateDict]] = {
+    "rx": lambda a: {"cirq_type": "Rx", "rads": a},
+    "ry": lambda a: {"cirq_type": "Ry", "rads": a},
+    "rz": lambda a: {"cirq_type": "Rz", "rads": a},
+    "p": lambda a: _eigen("ZPowGate", a / _PI),
+    "u1": lambda a: _eigen("ZPowGate", a / _PI),
+    "cp": lambda a: _eigen("CZPowGate", a / _PI),
+    "cu1": lambda a: _eigen("CZPowGate", a / _PI),
+    "rxx": lambda a: _eigen("XXPowGate", a / _PI, -0.5),
+    "ryy": lambda a: _eigen("YYPowGate", a / _PI, -0.5),
+    "rzz": lambda a: _eigen("ZZPowGate", a / _PI, -0.5),
 }
 
 
 def _gate_dicts(
-    op: Any, inst: Any, qubits: list[int], position: int, out: list[tuple[GateDict, list[int]]]
+    inst: Any, qubits: list[int], position: int, out: list[tuple[GateDict, list[int]]]
 ) -> float:
-    """Append Cirq gate dicts with exactly ``op``'s unitary to ``out``; return the global
-    phase they leave out."""
-    from qiskit.circuit import ControlFlowOp
-
-    name = op.name
-    if isinstance(op, ControlFlowOp) or inst.clbits or getattr(op, "condition", None):
+    """Append Cirq gate dicts with exactly ``inst``'s unitary to ``out``; return the global
+    phase they leave out. ``inst`` is a ``CircuitInstruction``, of the circuit or of a
+    definition (position: the circuit's instruction it comes from, for messages)."""
+    name = inst.name
+    if not inst.clbits:  # the common gates, by name: inst.operation is not built
+        fixed = _FIXED.get(name)
+        if fixed is not None and not inst.params:
+            out.append((fixed, qubits))
+            return 0.0
+        angled = _ANGLED.get(name)
+        if angled is not None and len(inst.params) == 1:
+            out.append((angled(_finite(name, inst.params, position)[0]), qubits))
+            return 0.0
+        if name in ("u", "u3") and len(inst.params) == 3:
+            gates, phase = _u_gates(_finite(name, inst.params, position))
+            out.extend((g, [qubits[at]]) for g, at in gates)
+            return phase
+    op = inst.operation
+    if inst.is_control_flow() or inst.clbits or getattr(op, "condition", None):
         raise UnsupportedError(
             f"instruction {position} ({name}) uses classical control, which qbroker does not "
             "convert to Cirq"
         )
-    if name in ("u", "u3") and len(op.params) == 3:
-        params = _finite(op, position)
-        gates, phase = _u_gates(params)
-        out.extend((g, [qubits[i] for i in (at,)]) for g, at in gates)
-        return phase
-    writer = _WRITERS.get(name)
-    if writer is not None and len(op.params) == writer[0]:
-        made, phase = writer[1](_finite(op, position))
-        out.extend((g, qubits) for g in made)
-        return phase
     if name == "unitary":
         matrix = op.to_matrix()
         # Qiskit's matrix is little-endian in its qubits, Cirq's big-endian.
@@ -1006,14 +1128,15 @@ def _gate_dicts(
     phase = float(definition.global_phase)
     inner = {bit: qubits[i] for i, bit in enumerate(definition.qubits)}
     for sub in definition.data:
-        phase += _gate_dicts(sub.operation, sub, [inner[b] for b in sub.qubits], position, out)
+        phase += _gate_dicts(sub, [inner[b] for b in sub.qubits], position, out)
     return phase
 
 
-def _finite(op: Any, position: int) -> list[float]:
-    values = [float(p) for p in op.params]
-    if not all(math.isfinite(v) for v in values):
-        raise UnsupportedError(f"instruction {position} ({op.name}) has a NaN or infinite angle")
+def _finite(name: str, params: list[Any], position: int) -> list[float]:
+    values = [float(p) for p in params]
+    for v in values:
+        if not math.isfinite(v):
+            raise UnsupportedError(f"instruction {position} ({name}) has a NaN or infinite angle")
     return values
 
 

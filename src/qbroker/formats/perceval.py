@@ -66,6 +66,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CODEC",
+    "MAX_CONVERTER_CNOTS",
+    "MAX_CONVERTER_GATES",
     "PhotonicProgram",
     "check_photonic_limits",
     "import_perceval",
@@ -83,6 +85,17 @@ _TAG_PATTERN = re.compile(r"^qbroker:clbits=((?:\d+|-)(?:,(?:\d+|-))*)?$")
 #: ``cz`` is left out on purpose: as H-CX-H it can use the post-selected CNOT (1/9) instead
 #: of the heralded CZ (2/27). ``swap`` is a free mode permutation.
 PHOTONIC_BASIS = ("h", "x", "y", "z", "s", "sdg", "t", "tdg", "rx", "ry", "rz", "p", "cx", "swap")
+
+#: Most CNOTs (after translation into :data:`PHOTONIC_BASIS`) handed to perceval-interop's
+#: converter. It picks the post-selected CNOTs by trying every subset of the circuit's
+#: CNOTs, 2^n of them, even when asked for heralded ones only: measured here 0.1-0.3 s at
+#: 16 CNOTs (2 to 20 qubits), doubling with each further one (1.7 s at 19, 20 qubits;
+#: a 20-qubit, 601-gate random circuit with 132 never finished).
+MAX_CONVERTER_CNOTS = 16
+#: Most gates handed to the converter: Perceval re-validates every component already
+#: placed each time it adds one, so the cost is quadratic (measured here: 600 one-qubit
+#: gates 0.5 s, 1,200 1.9 s, 2,400 10 s, whatever the width).
+MAX_CONVERTER_GATES = 1000
 
 
 def _bad(message: str, field: str) -> ProgramError:
@@ -323,12 +336,47 @@ def write_perceval(circuit: object, backend: Backend | None, options: WriteOptio
             check_photonic_limits(circuit, backend)
         return circuit.text
     gates, clbits = _split_measurements(circuit_of(circuit))
+    _check_converter_budget(gates, backend)
     experiment = _convert(gates)
     experiment.name = _TAG + ",".join("-" if q is None else str(q) for q in clbits)
     program = describe(experiment)
     if backend is not None:
         check_photonic_limits(program, backend)
     return program.text
+
+
+def _check_converter_budget(gates: QuantumCircuit, backend: Backend | None) -> None:
+    """Refuse, before the converter runs, a circuit it would need too many modes or
+    photons for (every CNOT adds two ancilla modes, post-selected or heralded), or too
+    long to convert (:data:`MAX_CONVERTER_CNOTS`, :data:`MAX_CONVERTER_GATES`).
+
+    Raises:
+        UnsupportedError: naming the limit and what the circuit needs.
+    """
+    qubits = gates.num_qubits
+    cnots = sum(1 for inst in gates.data if inst.name == "cx")
+    limits = backend.configuration.photonic_properties if backend is not None else None
+    if backend is not None and limits is not None:
+        modes = 2 * qubits + 2 * cnots
+        if modes > limits.max_modes:
+            raise UnsupportedError(_too_many_modes(modes, qubits, backend.id, limits.max_modes))
+        if qubits > limits.max_photons:
+            raise UnsupportedError(
+                f"the experiment needs at least {qubits} photons (one per qubit); "
+                f"{backend.id} has at most {limits.max_photons}"
+            )
+    if cnots > MAX_CONVERTER_CNOTS:
+        raise UnsupportedError(
+            f"the circuit needs {cnots} CNOTs in photonic gates; qbroker converts at most "
+            f"{MAX_CONVERTER_CNOTS} (perceval-interop tries all 2^{cnots} subsets of them "
+            "to place post-selected CNOTs)"
+        )
+    if len(gates.data) > MAX_CONVERTER_GATES:
+        raise UnsupportedError(
+            f"the circuit needs {len(gates.data):,} photonic gates; qbroker converts "
+            f"at most {MAX_CONVERTER_GATES:,} (Perceval's cost grows with the square of "
+            "the gate count)"
+        )
 
 
 def _split_measurements(qc: QuantumCircuit) -> tuple[QuantumCircuit, tuple[int | None, ...]]:
@@ -458,15 +506,9 @@ def check_photonic_limits(program: PhotonicProgram | Any, backend: Backend) -> N
     limits = backend.configuration.photonic_properties
     if limits is None or not backend.is_photonic:
         raise UnsupportedError(f"{backend.id} is not a photonic backend")
-    rails = 2 * parsed.num_qubits
-    extra_modes = parsed.num_modes - rails
-    modes_why = f"{rails} for {parsed.num_qubits} qubits in dual rail" + (
-        f", {extra_modes} for CNOT ancillas" if extra_modes else ""
-    )
     if parsed.num_modes > limits.max_modes:
         raise UnsupportedError(
-            f"the experiment needs {parsed.num_modes} modes ({modes_why}); {backend.id} has "
-            f"at most {limits.max_modes}"
+            _too_many_modes(parsed.num_modes, parsed.num_qubits, backend.id, limits.max_modes)
         )
     if parsed.num_modes < limits.min_modes:
         raise UnsupportedError(
@@ -487,6 +529,15 @@ def check_photonic_limits(program: PhotonicProgram | Any, backend: Backend) -> N
             f"the experiment has {parsed.num_photons} photons; {backend.id} needs at least "
             f"{limits.min_photons}"
         )
+
+
+def _too_many_modes(modes: int, qubits: int, backend_id: str, most: int) -> str:
+    rails = 2 * qubits
+    ancillas = f", {modes - rails} for CNOT ancillas" if modes > rails else ""
+    return (
+        f"the experiment needs {modes} modes ({rails} for {qubits} qubits in dual rail"
+        f"{ancillas}); {backend_id} has at most {most}"
+    )
 
 
 def fock_states(modes: int, photons: int) -> int:
