@@ -166,6 +166,7 @@ def check_conversion(
     )
     try:
         output = convert(program, target, backend)
+        output.parsed  # noqa: B018 - convert() reads its output lazily: read it here
     except UnsupportedError as exc:
         reason = str(exc).strip()
         return replace(
