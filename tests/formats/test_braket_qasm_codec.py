@@ -382,6 +382,44 @@ def test_qiskit_qasm3_to_braket_and_back_is_the_same_circuit() -> None:
     assert Operator(again.circuit.remove_final_measurements(inplace=False)).equiv(Operator(qc))
 
 
+#: A mis-defined ecr (not the real ECR), and rzz / sxdg as Qiskit's exporter defines them,
+#: also hidden one level down in another custom gate.
+LOOKALIKES_QASM3 = (
+    'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
+    "gate ecr a, b { h a; cx a, b; }\n"
+    "gate rzz(p0) a, b { cx a, b; rz(p0) b; cx a, b; }\n"
+    "gate sxdg a { s a; h a; s a; }\n"
+    "gate layer(t) a, b { ecr a, b; rzz(t) a, b; sxdg b; }\n"
+    "qubit[3] q;\nh q[2];\nlayer(0.7) q[0], q[1];\necr q[1], q[2];\n"
+    "rzz(-1.1) q[2], q[0];\nsxdg q[1];\n"
+)
+
+
+def test_custom_gates_with_standard_names_are_written_by_their_meaning() -> None:
+    """A custom sxdg is Braket's vi; the mis-defined ecr is its own h and cnot."""
+    from qbroker.testing import check_conversion
+
+    source = qbroker.Program(format="OPEN_QASM_V3", payload=LOOKALIKES_QASM3)
+    report = check_conversion(source, "BRAKET_OPEN_QASM_V3")
+    assert report.outcome == "exact", report
+    text = qbroker.convert(source, "BRAKET_OPEN_QASM_V3").payload
+    assert "vi q[1];" in text and "zz(" in text and "ecr" not in text
+
+
+def test_mqt_randomcircuit_exported_by_qiskit_converts_exactly() -> None:
+    """Its sxdg arrives as a custom gate inside others: once refused as a gate Braket lacks."""
+    import qiskit.qasm3
+    from mqt.bench import BenchmarkLevel, get_benchmark
+
+    from qbroker.testing import check_conversion
+
+    text = qiskit.qasm3.dumps(get_benchmark("randomcircuit", BenchmarkLevel.INDEP, 8))
+    assert "gate sxdg " in text
+    source = qbroker.Program(format="OPEN_QASM_V3", payload=text)
+    report = check_conversion(source, "BRAKET_OPEN_QASM_V3")
+    assert report.outcome == "exact", report
+
+
 # --------------------------------------------------------------------------------------
 # property-based round trips with edge-case angles
 # --------------------------------------------------------------------------------------

@@ -372,6 +372,41 @@ def test_round_trip_keeps_the_unitary(qc: QuantumCircuit) -> None:
     assert same_matrix(qiskit_unitary(read(written)), qiskit_unitary(qc))
 
 
+#: rzz and sxdg defined in the file as something else, a correct rzz under another name
+#: calling them, and a mis-defined ecr.
+LOOKALIKES_QASM3 = (
+    'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
+    "gate ecr a, b { h a; cx a, b; }\n"
+    "gate rzz(p0) a, b { cx a, b; rx(p0) b; cx a, b; }\n"
+    "gate sxdg a { s a; h a; }\n"
+    "gate layer(t) a, b { ecr a, b; rzz(t) a, b; sxdg b; }\n"
+    "qubit[3] q;\nh q[2];\nlayer(0.7) q[0], q[1];\necr q[1], q[2];\n"
+    "rzz(-1.1) q[2], q[0];\nsxdg q[1];\n"
+)
+
+
+def test_custom_gates_with_standard_names_are_written_by_their_meaning() -> None:
+    """Written by name, the file's rzz and sxdg became Cirq's ZZ and X**-0.5: wrong."""
+    from qbroker.testing import check_conversion
+
+    source = Program(format="OPEN_QASM_V3", payload=LOOKALIKES_QASM3)
+    report = check_conversion(source, "CIRQ_JSON")
+    assert report.outcome == "exact", report
+
+
+def test_custom_gate_equal_to_its_standard_namesake_is_written_as_it() -> None:
+    from qbroker.testing import check_conversion
+
+    text = (
+        'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
+        "gate rzz(p0) a, b { cx a, b; rz(p0) b; cx a, b; }\nqubit[2] q;\nrzz(0.3) q[0], q[1];\n"
+    )
+    source = Program(format="OPEN_QASM_V3", payload=text)
+    assert check_conversion(source, "CIRQ_JSON").outcome == "exact"
+    written = json.dumps(convert(source, "CIRQ_JSON").payload)
+    assert "ZZPowGate" in written and "CXPowGate" not in written and "CNotPowGate" not in written
+
+
 # --------------------------------------------------------------------------------------
 # refusals and bad input
 # --------------------------------------------------------------------------------------

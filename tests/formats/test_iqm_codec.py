@@ -694,6 +694,36 @@ def test_random_native_circuits_round_trip_with_bit_order(
 
 
 # --------------------------------------------------------------------------------------
+# custom gates named like standard ones (OpenQASM 3 ``gate ecr a, b {...}``)
+# --------------------------------------------------------------------------------------
+
+#: A mis-defined ecr (not the real ECR), and rzz / sxdg as Qiskit's exporter defines them,
+#: also hidden one level down in another custom gate.
+LOOKALIKES_QASM3 = (
+    'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
+    "gate ecr a, b { h a; cx a, b; }\n"
+    "gate rzz(p0) a, b { cx a, b; rz(p0) b; cx a, b; }\n"
+    "gate sxdg a { s a; h a; s a; }\n"
+    "gate layer(t) a, b { ecr a, b; rzz(t) a, b; sxdg b; }\n"
+    "qubit[3] q;\nh q[2];\nlayer(0.7) q[0], q[1];\necr q[1], q[2];\n"
+    "rzz(-1.1) q[2], q[0];\nsxdg q[1];\n"
+)
+
+
+@pytest.mark.parametrize("backend_id", [None, "iqm.qpu.garnet"])
+def test_custom_gates_with_standard_names_are_translated_by_their_meaning(
+    backend_id: str | None,
+) -> None:
+    """Translating the mis-defined ecr by its name wrote the real ECR: silently wrong."""
+    from qbroker.testing import check_conversion
+
+    source = qbroker.Program(format="OPEN_QASM_V3", payload=LOOKALIKES_QASM3)
+    backend = qbroker.backend(backend_id) if backend_id else None
+    report = check_conversion(source, "IQM_JOB_INPUT_V1", backend)
+    assert report.outcome == "exact", report
+
+
+# --------------------------------------------------------------------------------------
 # payload forms
 # --------------------------------------------------------------------------------------
 

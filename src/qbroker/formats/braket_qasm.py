@@ -53,7 +53,10 @@ Writing
     expressions with float literals, for the same reason as above), and every measurement
     as ``b[j] = measure q[i];`` at the end in clbit order (Braket's result keys list
     measured bits in bit order). Gates Braket lacks are translated exactly (Qiskit's
-    synthesis and basis translation; global phase and barriers are dropped). With a
+    synthesis and basis translation; global phase and barriers are dropped). A custom
+    gate carrying a standard gate's name (``gate sxdg a {...}``, as Qiskit's OpenQASM 3
+    exporter writes) is written as that gate only when its definition has the same matrix,
+    and expanded through its definition otherwise (``qbroker.formats._lookalikes``). With a
     simulator backend only its listed gates are used (SV1's list when the catalog lists
     none). With a QPU backend the circuit is fitted to the device's native gates and
     couplers (:func:`qbroker.formats._prepare.on_backend`) and written on physical qubits
@@ -79,6 +82,7 @@ from qiskit.circuit import CircuitInstruction, Gate, QuantumCircuit
 
 from qbroker.errors import ProgramError, UnsupportedError
 from qbroker.formats._codec import Codec, Kind, WriteOptions, circuit_of
+from qbroker.formats._lookalikes import resolve_lookalikes
 from qbroker.model.enums import BackendType, InputFormat
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1772,7 +1776,9 @@ def write_braket_qasm(circuit: object, backend: Backend | None, options: WriteOp
         b[1] = measure q[1];
         <BLANKLINE>
     """
-    qc = circuit_of(circuit)
+    # Before anything goes by name (writability, the transpiler): a custom ``sxdg`` is
+    # Braket's ``vi`` when it means sxdg, and a custom ``ecr`` meaning something else is not.
+    qc = resolve_lookalikes(circuit_of(circuit))
     if qc.num_clbits and not any(inst.operation.name == "measure" for inst in qc.data):
         # a Braket program without measurements is measured on every qubit: the source's
         # never-written bits (always 0) would come back as qubit outcomes
@@ -1903,7 +1909,6 @@ def _translate(qc: QuantumCircuit, allowed: frozenset[str]) -> QuantumCircuit:
     basis = [n for n in _WRITE_BASIS if _QISKIT_TO_BRAKET[n] in allowed]
     basis += [_KEEP_PREFIX + n for n in _BRAKET_CLASSES if n in allowed]
     basis += sorted(_NON_GATES)
-    in_basis = set(basis)
     work = qc.copy_empty_like()
     for inst in qc.data:
         if _writable(inst, allowed) and inst.name not in _NON_GATES:
@@ -1911,11 +1916,6 @@ def _translate(qc: QuantumCircuit, allowed: frozenset[str]) -> QuantumCircuit:
             if isinstance(op, BraketGate):
                 op = Gate(_KEEP_PREFIX + op.name, op.num_qubits, list(op.params))
             work._append(CircuitInstruction(op, inst.qubits, inst.clbits))
-        elif inst.name in in_basis and inst.name not in _NON_GATES:
-            # A user gate named like a standard one (Qiskit's OpenQASM 3 reader makes ``rzz``
-            # from a gate definition): renamed, so the translator unrolls its definition.
-            renamed = inst.operation.copy(name=f"{inst.name}_{len(work.data)}")
-            work._append(CircuitInstruction(renamed, inst.qubits, inst.clbits))
         else:
             work._append(inst)
     passes = PassManager(

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from qbroker.errors import MissingDependencyError, ProgramError, UnsupportedError
 from qbroker.formats._codec import Codec, Kind, WriteOptions, circuit_of
+from qbroker.formats._lookalikes import resolve_lookalikes
 from qbroker.formats._prepare import on_backend
 from qbroker.model.enums import InputFormat
 
@@ -862,7 +863,9 @@ def write_cirq_json(
         UnsupportedError: what Cirq measurement keys cannot express (see the module
             docstring), classical control, unbound parameters, non-finite angles.
     """
-    qc = on_backend(circuit_of(circuit), backend)
+    # Standard gates are written by name: a custom gate named like one (``gate rzz(t) a, b
+    # {...}`` from OpenQASM 3) is made the standard gate or its own definition first.
+    qc = on_backend(resolve_lookalikes(circuit_of(circuit)), backend)
     if qc.parameters:
         names = ", ".join(sorted(p.name for p in qc.parameters)[:5])
         raise UnsupportedError(f"the circuit has unbound parameters ({names}); bind them first")

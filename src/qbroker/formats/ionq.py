@@ -88,6 +88,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qbroker.errors import ProgramError, QBrokerError, UnsupportedError
 from qbroker.formats._codec import Codec, Kind, WriteOptions, circuit_of
+from qbroker.formats._lookalikes import resolve_lookalikes
 from qbroker.model.enums import InputFormat
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1080,7 +1081,7 @@ def _translate(circuit: QuantumCircuit, gateset: str, entangler: str) -> Quantum
     if native:
         passes.append(Optimize1qGatesDecomposition(basis=["rz", "sx", "x"]))
     try:
-        circuit = _Lookalikes(frozenset(basis)).resolve(circuit)
+        circuit = resolve_lookalikes(circuit)
         return PassManager(passes).run(circuit)
     except QBrokerError:
         raise
@@ -1091,158 +1092,6 @@ def _translate(circuit: QuantumCircuit, gateset: str, entangler: str) -> Quantum
     except Exception as exc:  # Qiskit raises TranspilerError, QiskitError, CircuitError
         message = " ".join(str(exc).split()).strip("'\"")
         raise UnsupportedError(f"IonQ JSON cannot express this circuit: {message}") from None
-
-
-#: Widest lookalike compared with the standard gate of its name as a matrix.
-_MAX_LOOKALIKE_QUBITS = 4
-
-
-class _Lookalikes:
-    """Custom gates that carry a standard gate's name (``gate rzz(t) a, b {...}``, as
-    Qiskit's OpenQASM 3 exporter writes gates ``stdgates.inc`` lacks), made what they are.
-
-    Qiskit's translation passes go by name: a custom ``rzz`` counts as already in an
-    ``rzz`` basis, and one named like an entry of the equivalence library (``ecr``) is
-    translated with that entry, whatever its own definition says. So each such gate is
-    compared with the standard gate of its name as a matrix; when they are equal (up to a
-    phase, added to the circuit's global phase) it becomes the standard gate, otherwise it
-    is replaced by its definition, itself resolved the same way. A custom gate whose
-    definition holds a lookalike (at any depth) is replaced by its definition too: Qiskit
-    would expand it, then translate the lookalike by name.
-    """
-
-    def __init__(self, basis: frozenset[str]) -> None:
-        from qiskit.circuit.equivalence_library import SessionEquivalenceLibrary
-        from qiskit.circuit.library import get_standard_gate_name_mapping
-
-        self.basis = basis
-        self.library = SessionEquivalenceLibrary
-        self.standard = get_standard_gate_name_mapping()
-        self.known: dict[Any, tuple[Any, float] | None] = {}
-        self.hiding: dict[Any, bool] = {}
-
-    def is_lookalike(self, op: Any) -> bool:
-        return _is_custom(op) and (op.name in self.basis or self.library.has_entry(op))
-
-    def hides(self, op: Any) -> bool:
-        """Whether ``op`` is a custom gate with a lookalike somewhere in its definition."""
-        if not _is_custom(op):
-            return False
-        definition = op.definition
-        if definition is None:
-            return False
-        # Gates of one name share a body (up to parameters); its names decide the answer.
-        key = (op.name, op.num_qubits, tuple(inst.operation.name for inst in definition.data))
-        found = self.hiding.get(key)
-        if found is None:
-            found = self.hiding[key] = any(
-                self.is_lookalike(inst.operation) or self.hides(inst.operation)
-                for inst in definition.data
-                if not inst.is_standard_gate()
-            )
-        return found
-
-    def present(self, circuit: QuantumCircuit) -> bool:
-        return any(
-            not inst.is_standard_gate()
-            and (self.is_lookalike(inst.operation) or self.hides(inst.operation))
-            for inst in circuit.data
-        )
-
-    def resolve(self, circuit: QuantumCircuit) -> QuantumCircuit:
-        if not self.present(circuit):
-            return circuit
-        out = circuit.copy_empty_like()
-        self._inline(circuit, out, None)
-        return out
-
-    def _inline(
-        self, circuit: QuantumCircuit, out: QuantumCircuit, wires: list[Any] | None
-    ) -> None:
-        """Append ``circuit`` to ``out``: its qubit ``i`` is ``wires[i]`` of ``out`` (None:
-        ``circuit`` is ``out``'s source and shares its qubits)."""
-        index = {q: i for i, q in enumerate(circuit.qubits)}
-        for inst in circuit.data:
-            op = inst.operation
-            qubits = inst.qubits if wires is None else [wires[index[q]] for q in inst.qubits]
-            lookalike = not inst.is_standard_gate() and self.is_lookalike(op)
-            if not lookalike and (inst.is_standard_gate() or not self.hides(op)):
-                out._append(inst if wires is None else inst.replace(qubits=qubits))
-                continue
-            found = self._standard_form(op) if lookalike else None
-            if found is not None:
-                gate, phase = found
-                out.global_phase += phase
-                out._append(gate, qubits, ())
-                continue
-            definition = op.definition
-            if definition is None:  # pragma: no cover - readers define every custom gate
-                raise UnsupportedError(
-                    f"IonQ JSON cannot express the gate '{op.name}': it is not the standard "
-                    f"{op.name} and has no definition"
-                )
-            out.global_phase += definition.global_phase
-            self._inline(definition, out, list(qubits))
-
-    def _standard_form(self, op: Any) -> tuple[Any, float] | None:
-        """(the standard gate ``op`` equals, the phase between them), or None."""
-        import numpy as np
-        from qiskit.circuit import Gate
-        from qiskit.quantum_info import Operator
-
-        template = self.standard.get(op.name)
-        if (
-            not isinstance(template, Gate)
-            or template.num_qubits != op.num_qubits
-            or not 0 < op.num_qubits <= _MAX_LOOKALIKE_QUBITS
-            or len(template.params) != len(op.params)
-            or not all(isinstance(p, float | int) for p in op.params)
-            or op.definition is None
-        ):
-            return None
-        key = (op.name, tuple(op.params), _fingerprint(op.definition))
-        if key in self.known:
-            return self.known[key]
-        candidate = template.base_class(*op.params)
-        want = Operator(candidate).data
-        have = Operator(op.definition).data
-        k = int(np.argmax(np.abs(want)))
-        ratio = have.flat[k] / want.flat[k]
-        found = None
-        if abs(abs(ratio) - 1.0) < 1e-12 and np.allclose(have, ratio * want, rtol=0, atol=1e-12):
-            found = (candidate, float(np.angle(ratio)))
-        self.known[key] = found
-        return found
-
-
-def _is_custom(op: Any) -> bool:
-    """A gate defined by its definition alone (not a standard gate nor Qiskit library's)."""
-    from qiskit.circuit import Gate
-
-    if not isinstance(op, Gate) or getattr(op, "_standard_gate", None) is not None:
-        return False
-    return not type(op).__module__.startswith("qiskit.circuit.library")
-
-
-def _fingerprint(circuit: QuantumCircuit) -> tuple[Any, ...]:
-    """Everything a definition's matrix depends on, as a hashable value."""
-    index = {q: i for i, q in enumerate(circuit.qubits)}
-    parts: list[Any] = [float(circuit.global_phase)]
-    for inst in circuit.data:
-        op = inst.operation
-        inner = None
-        if not inst.is_standard_gate() and getattr(op, "definition", None) is not None:
-            inner = _fingerprint(op.definition)
-        params = tuple(_hashable(p) for p in op.params)
-        parts.append((op.name, params, tuple(index[q] for q in inst.qubits), inner))
-    return tuple(parts)
-
-
-def _hashable(param: Any) -> Any:
-    if isinstance(param, float | int | complex | str):
-        return param
-    data = getattr(param, "tobytes", None)  # a matrix (UnitaryGate): its exact bytes
-    return (getattr(param, "shape", None), data()) if data is not None else repr(param)
 
 
 def _exact_angles(circuit: QuantumCircuit) -> QuantumCircuit:

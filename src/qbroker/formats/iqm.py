@@ -13,6 +13,9 @@ through its argument names; qbroker never guesses:
 Either key for the qubits is read; a payload whose angles mix the two units, or whose
 ``prx`` arguments are neither pair, is refused with a ProgramError naming the field. The
 writer emits the Hub form (``qubits``) in turns unless ``WriteOptions(angle_unit="radians")``.
+A custom gate carrying a standard gate's name (``gate ecr a, b {...}`` in OpenQASM 3) is
+translated as that gate only when its definition has the same matrix, and through its
+definition otherwise (``qbroker.formats._lookalikes``), never by its name alone.
 
 Measurements follow ``iqm.qiskit_iqm`` (``MeasurementKey``): one single-qubit ``measure``
 per classical bit with key ``<register>_<register size>_<register index>_<bit index>``, so
@@ -49,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from qbroker.device import gates as _gates
 from qbroker.errors import ProgramError, UnsupportedError
 from qbroker.formats._codec import Codec, Kind, WriteOptions, circuit_of
+from qbroker.formats._lookalikes import resolve_lookalikes
 from qbroker.formats._prepare import on_backend
 from qbroker.model.enums import InputFormat
 
@@ -816,7 +820,9 @@ def write_iqm(circuit: object, backend: Backend | None, options: WriteOptions) -
             measured twice, classical control other than IQM's feedback ...), or a backend
             whose native gates are not IQM instructions.
     """
-    qc = circuit_of(circuit)
+    # Before anything goes by name (the direct path, the transpiler): a custom gate named
+    # ``ecr`` with another definition must not become IQM's translation of the real ECR.
+    qc = resolve_lookalikes(circuit_of(circuit))
     unit = options.angle_unit or "turns"
     if unit not in ("turns", "radians"):
         raise UnsupportedError(f"angle_unit must be 'turns' or 'radians', not {unit!r}")
