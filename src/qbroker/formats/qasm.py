@@ -1216,22 +1216,265 @@ def write_qasm2(circuit: object, backend: Backend | None, options: WriteOptions)
     """
     import qiskit.qasm2
 
-    fitted = on_backend(circuit_of(circuit), backend)
+    fitted = _writable(on_backend(circuit_of(circuit), backend))
     try:
         return str(qiskit.qasm2.dumps(fitted))
     except qiskit.qasm2.QASM2ExportError as exc:
         raise UnsupportedError(f"OpenQASM 2 cannot express this circuit: {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:  # an exporter bug, not our input
+        raise _writer_failure("2", exc) from None
 
 
 def write_qasm3(circuit: object, backend: Backend | None, options: WriteOptions) -> str:
-    """OpenQASM 3 text in Qiskit's dialect (``include "stdgates.inc"``)."""
+    """OpenQASM 3 text in Qiskit's dialect (``include "stdgates.inc"``).
+
+    Raises:
+        UnsupportedError: the circuit uses what Qiskit cannot write as OpenQASM 3, or
+            classical logic (an XOR in a condition ...) that Qiskit's OpenQASM 3 readers
+            cannot read back.
+    """
     import qiskit.qasm3
 
-    fitted = on_backend(circuit_of(circuit), backend)
+    fitted = _writable(on_backend(circuit_of(circuit), backend))
     try:
-        return str(qiskit.qasm3.dumps(fitted))
+        text = str(qiskit.qasm3.dumps(fitted))
     except qiskit.qasm3.QASM3ExporterError as exc:
         raise UnsupportedError(f"OpenQASM 3 cannot express this circuit: {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:  # an exporter bug, not our input
+        raise _writer_failure("3", exc) from None
+    if _has_classical_logic(fitted):
+        # Qiskit's exporter writes conditions (``a ^ b``, ...) that neither of its readers
+        # reads; text that no reader here takes back is not a conversion.
+        try:
+            read_qasm3(text)
+        except ProgramError as exc:
+            raise UnsupportedError(
+                "Qiskit's OpenQASM 3 readers cannot read back this circuit's classical logic "
+                f"({_clip(str(exc), 160)}); convert to QISKIT_QPY instead"
+            ) from None
+    return text
+
+
+def _writer_failure(version: str, exc: Exception) -> UnsupportedError:
+    detail = _clip(f"{type(exc).__name__}: {exc}", 160)
+    return UnsupportedError(
+        f"Qiskit's OpenQASM {version} writer fails on this circuit ({detail}); "
+        "convert to QISKIT_QPY instead"
+    )
+
+
+def _writable(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` as Qiskit's OpenQASM writers can write it, doing the same thing.
+
+    Operations with matrix parameters (``UnitaryGate``, its controlled forms ...), which
+    crash both of Qiskit's exporters, are replaced by their definitions; and the registers
+    are made to follow the bit order (see :func:`_registers_in_bit_order`).
+    """
+    return _registers_in_bit_order(_without_matrix_gates(circuit))
+
+
+def _has_classical_logic(circuit: QuantumCircuit) -> bool:
+    from qiskit.circuit import ControlFlowOp
+
+    if circuit.num_vars or circuit.num_stretches:
+        return True
+    return any(isinstance(inst.operation, ControlFlowOp) for inst in circuit.data)
+
+
+def _has_matrix_parameter(operation: Any, seen: dict[int, bool]) -> bool:
+    """Whether ``operation`` or a gate in its definition (which the writers emit as a
+    ``gate``) has a parameter that is not a number or an expression (a matrix)."""
+    import numpy as np
+    from qiskit.circuit import ControlFlowOp, Gate
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    key = id(operation)
+    if key in seen:
+        return seen[key]
+    seen[key] = False  # a definition that refers back to its gate ends here
+    if isinstance(operation, ControlFlowOp):
+        found = any(
+            _has_matrix_parameter(inst.operation, seen)
+            for block in operation.blocks
+            for inst in block.data
+        )
+    elif any(isinstance(p, np.ndarray) and p.ndim > 0 for p in operation.params):
+        found = True
+    else:
+        standard = get_standard_gate_name_mapping().get(operation.name)
+        found = False
+        if not (standard is not None and type(standard) is type(operation)) and isinstance(
+            operation, Gate
+        ):
+            definition = operation.definition
+            found = definition is not None and any(
+                _has_matrix_parameter(inst.operation, seen) for inst in definition.data
+            )
+    seen[key] = found
+    return found
+
+
+def _without_matrix_gates(
+    circuit: QuantumCircuit, seen: dict[int, bool] | None = None
+) -> QuantumCircuit:
+    """``circuit`` with every operation :func:`_has_matrix_parameter` finds replaced by its
+    definition (exact, global phase included), inside control flow too.
+
+    Raises:
+        UnsupportedError: naming a gate with matrix parameters that has no definition.
+    """
+    from qiskit.circuit import ControlFlowOp
+
+    seen = {} if seen is None else seen
+    if not any(_has_matrix_parameter(inst.operation, seen) for inst in circuit.data):
+        return circuit
+    out = circuit.copy_empty_like()
+    for inst in circuit.data:
+        operation = inst.operation
+        if not _has_matrix_parameter(operation, seen):
+            out.append(inst)
+        elif isinstance(operation, ControlFlowOp):
+            blocks = [_without_matrix_gates(block, seen) for block in operation.blocks]
+            out.append(inst.replace(operation=operation.replace_blocks(blocks)))
+        else:
+            out.compose(
+                _synthesized(operation), qubits=inst.qubits, clbits=inst.clbits, inplace=True
+            )
+    return out
+
+
+def _synthesized(operation: Any) -> QuantumCircuit:
+    """``operation`` in ``u`` and ``cx`` (exact, global phase included), by Qiskit's synthesis.
+
+    Its own definition is not enough: a controlled unitary's holds non-gate instructions
+    (``circuit-123``) that the OpenQASM 3 writer refuses.
+
+    Raises:
+        UnsupportedError: naming the gate when Qiskit cannot synthesise it.
+    """
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.transpiler.exceptions import TranspilerError
+
+    alone = QuantumCircuit(operation.num_qubits, operation.num_clbits)
+    alone.append(operation, alone.qubits, alone.clbits)
+    try:
+        return transpile(alone, basis_gates=["u", "cx"], optimization_level=0)
+    except TranspilerError as exc:
+        raise UnsupportedError(
+            f"Qiskit's OpenQASM writers cannot write gate {operation.name!r} (a matrix "
+            f"parameter) and cannot decompose it ({_clip(str(exc), 120)}); convert to "
+            "QISKIT_QPY instead"
+        ) from None
+
+
+def _registers_in_bit_order(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` with registers whose declarations, in order, list its bits in order.
+
+    The writers declare registers in the circuit's register order, and a reader numbers
+    bits in declaration order; a circuit whose bits are not that concatenation (Qiskit's
+    QPY reads an ``AncillaRegister`` back as a register after the others, bits may belong
+    to no register or to several) would come back with its bits permuted. Registers are
+    re-ordered, with the bits of no register gathered into new ones; where that cannot
+    follow the bit order (a register's bits out of order, shared by registers), one
+    register holds every bit. Operations are unchanged.
+
+    Raises:
+        UnsupportedError: the registers must change but operations refer to them.
+    """
+    qregs = _registers_following(circuit, circuit.qubits, circuit.qregs, "q")
+    cregs = _registers_following(circuit, circuit.clbits, circuit.cregs, "c")
+    if qregs is None and cregs is None:
+        return circuit
+    from qiskit.converters import circuit_to_dag, dag_to_circuit
+
+    if cregs is not None and _refers_to_registers(circuit):
+        lost = {r.name for r in circuit.cregs} - {r.name for r in cregs}
+        if lost:
+            raise UnsupportedError(
+                "OpenQASM would reorder this circuit's classical bits unless its registers "
+                f"change, and conditions refer to register(s) {', '.join(sorted(lost))}; "
+                "convert to QISKIT_QPY instead"
+            )
+    dag = circuit_to_dag(circuit)
+    if qregs is not None:
+        dag.remove_qregs(*dag.qregs.values())
+        for qreg in qregs:
+            dag.add_qreg(qreg)
+    if cregs is not None:
+        dag.remove_cregs(*dag.cregs.values())
+        for creg in cregs:
+            dag.add_creg(creg)
+    return dag_to_circuit(dag)
+
+
+def _registers_following(
+    circuit: QuantumCircuit, bits: list[Any], registers: list[Any], name: str
+) -> list[Any] | None:
+    """Registers declaring ``bits`` in order (None: ``registers`` already do)."""
+    if [bit for register in registers for bit in register] == list(bits):
+        return None
+    kind = type(registers[0]) if registers else None
+    if kind is None:
+        from qiskit.circuit import ClassicalRegister, QuantumRegister
+
+        kind = ClassicalRegister if name == "c" else QuantumRegister
+    owner: dict[Any, Any] = {}
+    shared = False
+    for register in registers:
+        for bit in register:
+            shared = shared or bit in owner
+            owner[bit] = register
+    ordered: list[Any] = []
+    if not shared:
+        taken = {register.name for register in registers}
+        loose: list[Any] = []
+        for bit in bits:
+            register = owner.get(bit)
+            if register is None:
+                loose.append(bit)
+                continue
+            if loose:
+                ordered.append(_new_register(kind, loose, name, taken))
+                loose = []
+            if not ordered or ordered[-1] is not register:
+                ordered.append(register)
+        if loose:
+            ordered.append(_new_register(kind, loose, name, taken))
+        if [bit for register in ordered for bit in register] == list(bits):
+            return ordered
+    return [kind(name=name, bits=list(bits))]
+
+
+def _new_register(kind: type, bits: list[Any], name: str, taken: set[str]) -> Any:
+    unique = name
+    while unique in taken:
+        unique = f"{unique}_"
+    taken.add(unique)
+    return kind(name=unique, bits=list(bits))
+
+
+def _refers_to_registers(circuit: QuantumCircuit) -> bool:
+    """Whether a condition or ``switch`` target names a whole classical register."""
+    from qiskit.circuit import ClassicalRegister, ControlFlowOp
+    from qiskit.circuit.classical import expr
+
+    for inst in circuit.data:
+        operation = inst.operation
+        if not isinstance(operation, ControlFlowOp):
+            continue
+        targets = [getattr(operation, "condition", None), getattr(operation, "target", None)]
+        for target in targets:
+            if isinstance(target, tuple):
+                target = target[0]
+            if isinstance(target, ClassicalRegister):
+                return True
+            if isinstance(target, expr.Expr) and any(
+                isinstance(var.var, ClassicalRegister) for var in expr.iter_vars(target)
+            ):
+                return True
+        if any(_refers_to_registers(block) for block in operation.blocks):
+            return True
+    return False
 
 
 CODECS = (
