@@ -103,3 +103,21 @@ def test_layout_is_the_one_qiskits_transpiler_picks(name: str) -> None:
     program = qbroker.load_program(qasm3.dumps(circuit))
     decision = qbroker.route(program, optimize_for="accuracy", backends=[fez])
     assert sorted(decision.candidates[0].layout) == qiskit_qubits
+
+
+def test_idle_weight_in_the_policy_prices_waiting_qubits() -> None:
+    # qubit 3 waits while a long chain of gates runs on qubits 0-1: by default (as device
+    # noise models built from calibration) waiting is free; a policy can price it
+    body = "cx q[0],q[1];\n" * 40
+    text = (
+        'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[4];\ncreg c[4];\n'
+        f"x q[3];\n{body}measure q -> c;\n"
+    )
+    device = line_backend("test.qpu.line", n=6)
+    plain = qbroker.route(text, optimize_for="accuracy", backends=[device]).candidates[0]
+    priced = qbroker.route(
+        text, optimize_for="accuracy", backends=[device], policy=qbroker.Policy(idle_weight=1.0)
+    ).candidates[0]
+    assert plain.estimates.idle_fidelity == 1.0
+    assert priced.estimates.idle_fidelity < 1.0
+    assert priced.estimates.fidelity < plain.estimates.fidelity

@@ -94,6 +94,9 @@ class Policy(Model):
         default_factory=lambda: dict(DEFAULT_EXCHANGE_RATES)
     )
     assumed_wait_s: Annotated[float, Field(ge=0)] = 600.0
+    #: weight of idle decoherence (T1/T2 while a qubit waits) in the fidelity estimate;
+    #: None: the router's default (0, as calibration-based emulation models it)
+    idle_weight: Annotated[float, Field(ge=0, le=1)] | None = None
 
     @model_validator(mode="after")
     def _currency_known(self) -> Self:

@@ -116,7 +116,7 @@ def _estimate(
             notes.append("no calibration published: expected fidelity unknown")
     else:
         view = device_view(backend)
-        estimate = estimate_fidelity(features, view)
+        estimate = estimate_fidelity(features, view, idle_weight=policy.idle_weight)
         placement = estimate.placement
         fidelity = estimate.fidelity
         duration = estimate.duration_s
