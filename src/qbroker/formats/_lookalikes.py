@@ -167,8 +167,14 @@ class _Keyed:
 
     def __init__(self, op: Gate) -> None:
         self.op = op
-        definition = op.definition
-        body = _fingerprint(definition) if definition is not None else None
+        # a call of a program's own ``gate`` (qbroker's OpenQASM 3 reader): the definition
+        # is that gate's body, so the body object stands for it without being built
+        template = getattr(op, "_template", None)
+        if template is not None:
+            body: Any = ("template", template)
+        else:
+            definition = op.definition
+            body = _fingerprint(definition) if definition is not None else None
         self.key = (op.name, op.num_qubits, tuple(_hashable(p) for p in op.params), body)
 
     def __hash__(self) -> int:

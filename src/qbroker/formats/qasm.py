@@ -849,6 +849,9 @@ class _GateTemplate:
             r"(?<![\w$.])(" + "|".join(map(re.escape, params + qubits)) + r")(?!\w)"
         )
         self._fixed: QuantumCircuit | None = None  # without parameters: one definition
+        # with parameters: one read per distinct set of values (a QAOA layer calls its own
+        # rzz with one angle hundreds of times)
+        self._read: dict[tuple[float, ...], QuantumCircuit] = {}
 
     def declaration(self) -> str:
         """The definition with an empty body (for reading later definitions' bodies)."""
@@ -877,7 +880,11 @@ class _GateTemplate:
 
         if self._fixed is not None:
             return self._fixed.copy()
-        names = {p: f"({float(v)!r})" for p, v in zip(self.params, values, strict=True)}
+        key = tuple(float(v) for v in values)
+        known = self._read.get(key)
+        if known is not None:
+            return known.copy()
+        names = {p: f"({v!r})" for p, v in zip(self.params, key, strict=True)}
         names.update((q, f"{_MARK}q{i}") for i, q in enumerate(self.qubits))
         body = self._pattern.sub(lambda m: names[m.group(1)], self.body) if names else self.body
         qubits = "".join(f"qubit {_MARK}q{i};" for i in range(len(self.qubits)))
@@ -896,7 +903,14 @@ class _GateTemplate:
         if not self.params:
             self._fixed = circuit
             return circuit.copy()
+        if len(self._read) < _MAX_BODIES_KEPT:
+            self._read[key] = circuit
+            return circuit.copy()
         return circuit
+
+
+#: Bodies kept per gate definition (one per distinct set of parameter values).
+_MAX_BODIES_KEPT = 256
 
 
 @functools.cache
