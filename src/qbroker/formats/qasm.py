@@ -1295,12 +1295,20 @@ def _has_classical_logic(circuit: QuantumCircuit) -> bool:
     return any(isinstance(inst.operation, ControlFlowOp) for inst in circuit.data)
 
 
+@functools.cache
+def _standard_gate_mapping() -> dict[str, Any]:
+    """Qiskit's standard gates by name (built once: each call of Qiskit's function builds
+    every gate object anew)."""
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    return dict(get_standard_gate_name_mapping())
+
+
 def _has_matrix_parameter(operation: Any, seen: dict[int, bool]) -> bool:
     """Whether ``operation`` or a gate in its definition (which the writers emit as a
     ``gate``) has a parameter that is not a number or an expression (a matrix)."""
     import numpy as np
     from qiskit.circuit import ControlFlowOp, Gate
-    from qiskit.circuit.library import get_standard_gate_name_mapping
 
     key = id(operation)
     if key in seen:
@@ -1311,18 +1319,21 @@ def _has_matrix_parameter(operation: Any, seen: dict[int, bool]) -> bool:
             _has_matrix_parameter(inst.operation, seen)
             for block in operation.blocks
             for inst in block.data
+            if not inst.is_standard_gate()
         )
     elif any(isinstance(p, np.ndarray) and p.ndim > 0 for p in operation.params):
         found = True
     else:
-        standard = get_standard_gate_name_mapping().get(operation.name)
+        standard = _standard_gate_mapping().get(operation.name)
         found = False
         if not (standard is not None and type(standard) is type(operation)) and isinstance(
             operation, Gate
         ):
             definition = operation.definition
             found = definition is not None and any(
-                _has_matrix_parameter(inst.operation, seen) for inst in definition.data
+                _has_matrix_parameter(inst.operation, seen)
+                for inst in definition.data
+                if not inst.is_standard_gate()
             )
     seen[key] = found
     return found
@@ -1340,7 +1351,11 @@ def _without_matrix_gates(
     from qiskit.circuit import ControlFlowOp
 
     seen = {} if seen is None else seen
-    if not any(_has_matrix_parameter(inst.operation, seen) for inst in circuit.data):
+    if not any(
+        _has_matrix_parameter(inst.operation, seen)
+        for inst in circuit.data
+        if not inst.is_standard_gate()  # Qiskit's standard gates take numbers only
+    ):
         return circuit
     out = circuit.copy_empty_like()
     for inst in circuit.data:
