@@ -53,6 +53,17 @@ MAX_GATE_EXPANSION = 100_000
 MAX_INTEGER = 2**64 - 1
 
 
+#: OpenQASM 3's built-in constants (the specification's names and their Unicode forms).
+OPENQASM_CONSTANTS: dict[str, float] = {
+    "pi": math.pi,
+    "π": math.pi,
+    "tau": math.tau,
+    "τ": math.tau,
+    "euler": math.e,
+    "ℇ": math.e,
+}
+
+
 _LIMIT_OVERRIDE: ContextVar[int | None] = ContextVar("qbroker_max_program_bytes", default=None)
 
 

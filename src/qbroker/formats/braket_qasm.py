@@ -82,6 +82,7 @@ from qiskit.circuit import CircuitInstruction, Gate, QuantumCircuit
 
 from qbroker.errors import ProgramError, UnsupportedError
 from qbroker.formats._codec import Codec, Kind, WriteOptions, circuit_of
+from qbroker.formats._limits import OPENQASM_CONSTANTS
 from qbroker.formats._lookalikes import resolve_lookalikes
 from qbroker.model.enums import BackendType, InputFormat
 
@@ -1468,14 +1469,7 @@ _TOKEN = re.compile(
     r"|(\*\*|[-+*/%(),\[\]])"  # 5: operator
     r")"
 )
-_CONSTANT_VALUES = {
-    "pi": math.pi,
-    "π": math.pi,
-    "tau": math.tau,
-    "τ": math.tau,
-    "euler": math.e,
-    "ℇ": math.e,
-}
+_CONSTANT_VALUES = OPENQASM_CONSTANTS
 _FLOAT_FUNCTIONS: dict[str, Callable[..., float]] = {
     "sin": math.sin,
     "cos": math.cos,

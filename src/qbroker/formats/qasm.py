@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from qbroker.errors import ProgramError, UnsupportedError
 from qbroker.formats._codec import Codec, Kind, WriteOptions, circuit_of
-from qbroker.formats._limits import _HARDWARE_QUBIT, guard_program_text
+from qbroker.formats._limits import _HARDWARE_QUBIT, OPENQASM_CONSTANTS, guard_program_text
 from qbroker.formats._prepare import on_backend
 from qbroker.model.enums import InputFormat
 
@@ -421,14 +421,7 @@ def _through_line(text: str, line: int) -> str:
 
 #: Prefix of the names the rewritten text uses; a program using it is not rewritten.
 _MARK = "__qbroker_"
-_CONSTANT_VALUES = {
-    "pi": math.pi,
-    "π": math.pi,
-    "tau": math.tau,
-    "τ": math.tau,
-    "euler": math.e,
-    "ℇ": math.e,
-}
+_CONSTANT_VALUES = OPENQASM_CONSTANTS
 # Python reads identifiers NFKC-normalised (ℇ becomes Ɛ): the folder looks names up so.
 _FOLDABLE_NAMES = {unicodedata.normalize("NFKC", k): v for k, v in _CONSTANT_VALUES.items()}
 #: A float literal the fast reader takes as it is (``.5`` is a syntax error to it, and
