@@ -169,12 +169,9 @@ class PhotonicProgram:
                 position[mode] = len(position)
         return tuple(position[m] for m in self.qubit_modes)
 
-    def decode(self, photons: Any, positions: tuple[int, ...] | None = None) -> str | None:
-        """One output state (photon count per non-heralded mode) -> a qbroker counts key.
-
-        Returns None when some qubit's pair does not hold exactly one photon (not a valid
-        dual-rail outcome: such runs are discarded, as on the hardware).
-        """
+    def qubit_bits(self, photons: Any, positions: tuple[int, ...] | None = None) -> str | None:
+        """One output state (photon count per non-heralded mode) -> the qubits' values in
+        qubit order, or None when some qubit's pair does not hold exactly one photon."""
         where = self.output_positions() if positions is None else positions
         counts = list(photons)
         bits: list[str] = []
@@ -186,6 +183,17 @@ class PhotonicProgram:
                 bits.append("1")
             else:
                 return None
+        return "".join(bits)
+
+    def decode(self, photons: Any, positions: tuple[int, ...] | None = None) -> str | None:
+        """One output state (photon count per non-heralded mode) -> a qbroker counts key.
+
+        Returns None when some qubit's pair does not hold exactly one photon (not a valid
+        dual-rail outcome: such runs are discarded, as on the hardware).
+        """
+        bits = self.qubit_bits(photons, positions)
+        if bits is None:
+            return None
         return "".join("0" if q is None else bits[q] for q in self.clbit_qubits)
 
 

@@ -787,22 +787,10 @@ def _photonic_distribution(program: Any, by_qubits: bool) -> dict[str, float]:
     positions = tuple(program.output_positions())
     decoded: dict[str, float] = {}
     for state, probability in outcome["results"].items():
-        counts = list(state)
-        bits: list[str] = []
-        for first in positions:
-            pair = (counts[first], counts[first + 1])
-            if pair == (1, 0):
-                bits.append("0")
-            elif pair == (0, 1):
-                bits.append("1")
-            else:
-                break
-        else:
-            key = (
-                "".join(bits)
-                if by_qubits
-                else "".join("0" if q is None else bits[q] for q in program.clbit_qubits)
-            )
+        key = (
+            program.qubit_bits(state, positions) if by_qubits else program.decode(state, positions)
+        )
+        if key is not None:
             decoded[key] = decoded.get(key, 0.0) + float(probability)
     kept = sum(decoded.values())
     if kept <= _NEGLIGIBLE:
