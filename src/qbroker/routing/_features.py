@@ -8,6 +8,7 @@ implements them virtually (frame changes).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -188,6 +189,54 @@ def ideal_marginals(circuit: QuantumCircuit, measured: set[int]) -> dict[int, fl
     return out
 
 
+#: Weyl coordinates below this are zero (the unitaries are built in double precision).
+WEYL_TOLERANCE = 1e-7
+
+
+def _block_counts(ops: list[tuple[object, tuple[int, ...]]]) -> tuple[int, int] | None:
+    """Exact (CNOTs, Ising rotations) that synthesise a two-qubit block, or None.
+
+    ``ops`` are the block's operations in order, each on local qubit 0, 1 or (0, 1). A
+    two-qubit unitary is ``k1 . exp(i(a XX + b YY + c ZZ)) . k2`` with local ``k1, k2``
+    (its Weyl coordinates ``a >= b >= |c|``): exact synthesis needs 0 CNOTs for the
+    identity class, 1 for ``(pi/4, 0, 0)``, 2 when ``c = 0`` and 3 otherwise, which is what
+    Qiskit's UnitarySynthesis emits; a device whose entangler is a parametrised Ising
+    rotation needs one per non-zero coordinate. None when an operation has no matrix
+    (unbound parameters, opaque gates): the caller keeps its table estimate.
+    """
+    import numpy as np
+    from qiskit.synthesis import TwoQubitWeylDecomposition
+
+    unitary: np.ndarray = np.eye(4, dtype=np.complex128)
+    eye = np.eye(2, dtype=np.complex128)
+    try:
+        for op, where in ops:
+            matrix: np.ndarray = np.asarray(op.to_matrix(), dtype=np.complex128)  # type: ignore[attr-defined]
+            if len(where) == 2:
+                if where == (1, 0):  # Qiskit's matrices are little-endian in their qargs
+                    swap = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
+                    matrix = swap @ matrix @ swap
+            elif where == (0,):
+                matrix = np.kron(eye, matrix)
+            else:
+                matrix = np.kron(matrix, eye)
+            unitary = matrix @ unitary
+        weyl = TwoQubitWeylDecomposition(unitary)
+    except Exception:  # no matrix or not decomposable: keep the table estimate
+        return None
+    a, b, c = (abs(float(x)) > WEYL_TOLERANCE for x in (weyl.a, weyl.b, weyl.c))
+    ising = int(a) + int(b) + int(c)
+    if not (a or b or c):
+        cx = 0
+    elif c:
+        cx = 3
+    elif b:
+        cx = 2
+    else:
+        cx = 1 if abs(float(weyl.a) - math.pi / 4) < WEYL_TOLERANCE else 2
+    return cx, ising
+
+
 def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     """One pass over ``circuit`` (control-flow blocks are counted once, as if run once).
 
@@ -211,6 +260,10 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     start: dict[int, tuple[int, int, int]] = {}
     block_of: dict[int, tuple[int, int]] = {}  # qubit -> the pair whose block is open on it
     block_cost: dict[tuple[int, int], int] = {}
+    # per open block: its operations on local qubits (0 = the pair's lower qubit) and its
+    # two-qubit gate count; blocks of more than one gate are synthesised exactly on close
+    block_ops: dict[tuple[int, int], list[tuple[object, tuple[int, ...]]]] = {}
+    block_gates: dict[tuple[int, int], int] = {}
     blocks: list[tuple[int, int, int, int]] = []
     runs_1q: dict[int, int] = {}
     ops_1q: dict[int, int] = {}
@@ -225,8 +278,13 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     def close(pair: tuple[int, int]) -> None:
         nonlocal cx_total
         cost = min(block_cost.pop(pair), 3)
-        interactions[pair] = interactions.get(pair, 0) + cost
         ising = min(block_ising.pop(pair), 3)
+        ops = block_ops.pop(pair)
+        if block_gates.pop(pair) > 1:
+            exact = _block_counts(ops)
+            if exact is not None:
+                cost, ising = exact
+        interactions[pair] = interactions.get(pair, 0) + cost
         interactions_ising[pair] = interactions_ising.get(pair, 0) + ising
         blocks.append((pair[0], pair[1], cost, ising))
         cx_total += cost
@@ -264,6 +322,10 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
                     visit(block.data, inner)
                 continue
             if name in ("barrier", "delay", "store"):
+                if name == "barrier":  # nothing is optimised across a barrier
+                    for q in qubits:
+                        if q in block_of:
+                            close(block_of[q])
                 continue
             touch(qubits)
             active.update(qubits)
@@ -271,6 +333,10 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
                 in_run.difference_update(qubits)
             if len(qubits) == 1:
                 ops_1q[qubits[0]] = ops_1q.get(qubits[0], 0) + 1
+            if name in ("measure", "reset"):
+                for q in qubits:
+                    if q in block_of:
+                        close(block_of[q])
             if name == "measure":
                 measured.update(qubits)
                 advance(qubits, 0, 0)
@@ -281,13 +347,18 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
             if measured.intersection(qubits):
                 mid = True
             n = len(qubits)
-            known = name in TWO_QUBIT_CX if n == 2 else name in THREE_QUBIT_CX
+            # gates on three or more qubits are synthesised from their definitions (as
+            # Qiskit's Unroll3qOrMore does), whose two-qubit parts then form blocks
+            known = name in TWO_QUBIT_CX if n == 2 else False
             if n >= 2 and not known and getattr(op, "definition", None) is not None:
                 # a composite gate (MAJ, UMA, a user's gate ...): count what it is made of
                 definition = op.definition
                 visit(definition.data, {dq: qubits[i] for i, dq in enumerate(definition.qubits)})
                 continue
             if n == 1:
+                pair_open = block_of.get(qubits[0])
+                if pair_open is not None:
+                    block_ops[pair_open].append((op, (0 if qubits[0] == pair_open[0] else 1,)))
                 if name not in DIAGONAL_1Q:
                     q = qubits[0]
                     if q not in in_run:
@@ -308,6 +379,10 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
                     block_of[a] = block_of[b] = pair
                     block_cost[pair] = 0
                     block_ising[pair] = 0
+                    block_ops[pair] = []
+                    block_gates[pair] = 0
+                block_ops[pair].append((op, (0, 1) if qubits[0] == a else (1, 0)))
+                block_gates[pair] += 1
                 block_cost[pair] += cost
                 block_ising[pair] += 1 if name in ISING else cost
                 ops_2q[pair] = ops_2q.get(pair, 0) + 1
