@@ -51,6 +51,7 @@ __all__ = [
     "max_program_bytes",
     "parse_json",
     "parse_payload",
+    "read_plain_payload",
 ]
 
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
@@ -218,6 +219,19 @@ def parse_payload(fmt: InputFormat, payload: Payload) -> Any:
     return parsed
 
 
+def read_plain_payload(fmt: InputFormat, payload: Payload) -> Any:
+    """Plain OpenQASM 3 (what Qiskit's exporter writes) read without building its circuit
+    (:mod:`qbroker.formats._qasm3_plain`), or None for every other payload, which
+    :func:`parse_payload` reads (and words the errors of)."""
+    if fmt is not InputFormat.OPEN_QASM_V3 or not isinstance(payload, str):
+        return None
+    if payload_size(payload) > max_program_bytes():
+        return None
+    from qbroker.formats._qasm3_plain import read_plain
+
+    return read_plain(payload)
+
+
 def _coerce(payload: Payload, item: Codec) -> Any:
     fmt = item.format.value
     if isinstance(payload, (str, bytes)):
@@ -339,6 +353,11 @@ def convert(
     ):
         takes = ", ".join(f.value for f in backend.configuration.supported_input_formats)
         raise UnsupportedError(f"{backend.id} does not take {target} (it takes {takes})")
+    plain = program._plain_form() if backend is None else None
+    if plain is not None and dst.write_plain is not None:
+        payload = dst.write_plain(plain)
+        if payload is not None:
+            return Program._from_writer(target, payload, program.name)
     payload = dst.write(program.parsed, backend, options or WriteOptions())
     return Program._from_writer(target, payload, program.name)
 

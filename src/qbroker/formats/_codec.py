@@ -66,6 +66,9 @@ class Codec:
         write: in-memory form (+ target backend, options) -> payload, or None when the
             format is read-only. Raises UnsupportedError naming what the format cannot
             express.
+        write_plain: plain OpenQASM 3 as read (a ``PlainCircuit``) -> payload, exactly what
+            ``write`` makes of its circuit without a backend, or None where it cannot tell
+            (then ``write`` runs); None when the codec has no such writer.
         extra: the qbroker extra whose SDK the codec needs, if any.
         description: one line for ``qbroker formats``.
     """
@@ -78,6 +81,7 @@ class Codec:
     description: str
     extra: str | None = None
     detects: Callable[[Any], bool] | None = field(default=None, compare=False)
+    write_plain: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
 #: format -> module defining its ``CODEC``.

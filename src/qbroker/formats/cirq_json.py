@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
     from qiskit.circuit import Qubit
 
+    from qbroker.formats._qasm3_plain import PlainCircuit
     from qbroker.model import Backend
 
 __all__ = ["CODEC", "read_cirq_json", "write_cirq_json"]
@@ -889,16 +890,102 @@ def write_cirq_json(
         for q in qubits:
             last_gate[q] = len(ops)
         phase += _gate_dicts(inst, qubits, position, ops)
-    schedule = _Schedule(qc.num_qubits)
+    return _document(qc.num_qubits, qc.num_clbits, ops, measures, last_gate, phase, _clbit_groups(qc))
+
+
+def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
+    """:func:`write_cirq_json` of plain OpenQASM 3 as read (the same document as for its
+    circuit, written without building it), or None for what only that writer handles
+    (a gate outside its by-name tables, a program's own gate that is not the standard
+    gate of its name exactly)."""
+    from qbroker.formats._qasm3_plain import _Defined, _StandardGate
+
+    from qiskit import QuantumCircuit
+
+    ops: list[tuple[GateDict, list[int]]] = []
+    measures: list[tuple[int, int, int]] = []
+    last_gate: dict[int, int] = {}
+    lefts: list[float] = []  # phases the gate dicts leave out (zeros change no sum)
+    resolved: dict[tuple[Any, ...], tuple[str, list[float], float] | None] = {}
+    # the global phase resolve_lookalikes gives the circuit, summed as it sums it
+    resolution: QuantumCircuit | None = None
+    for position, (gate, params, wires, clbit) in enumerate(plain.ops):
+        kind = type(gate)
+        if kind is _StandardGate:
+            name, values = gate.name, params
+        elif clbit >= 0:
+            measures.append((len(ops), wires[0], clbit))
+            continue
+        elif kind is _Defined:
+            found = resolved.get((gate, params), False)
+            if found is False:
+                found = resolved[(gate, params)] = _standard_namesake(gate.template, params)
+            if found is None:
+                return None
+            name, values, between = found
+            if resolution is None:
+                resolution = QuantumCircuit()
+            resolution.global_phase += between
+        else:  # a barrier
+            continue
+        qubits = list(wires)
+        for q in qubits:
+            last_gate[q] = len(ops)
+        left = _standard_dicts(name, values, qubits, position, ops)
+        if left is None:
+            return None
+        if left:
+            lefts.append(left)
+    phase = float(resolution.global_phase) if resolution is not None else 0.0
+    for left in lefts:
+        phase += left
+    cregs = plain.cregs
+    starts = [sum(size for _, size in cregs[:i]) for i in range(len(cregs))]
+    groups = [
+        (name, list(range(start, start + size)))
+        for (name, size), start in zip(cregs, starts, strict=True)
+    ]
+    return _document(plain.num_qubits, plain.num_clbits, ops, measures, last_gate, phase, groups)
+
+
+def _standard_namesake(
+    template: Any, params: tuple[float, ...]
+) -> tuple[str, list[float], float] | None:
+    """(name, params, phase) of the standard gate a call of the program's own gate becomes
+    in :func:`~qbroker.formats._lookalikes.resolve_lookalikes` (with the phase between
+    them, which it adds to the circuit's), or None when the call is anything else."""
+    from qbroker.formats._lookalikes import _Keyed, _standard_form, _standard_gates
+
+    if template.name not in _standard_gates():
+        return None
+    found = _standard_form(_Keyed(template.gate(*params)))
+    if found is None:
+        return None
+    gate, phase = found
+    if not all(type(p) is float for p in gate.params):
+        return None
+    return gate.name, list(gate.params), phase
+
+
+def _document(
+    num_qubits: int,
+    num_clbits: int,
+    ops: list[tuple[GateDict, list[int]]],
+    measures: list[tuple[int, int, int]],
+    last_gate: dict[int, int],
+    phase: float,
+    groups: list[tuple[str, list[int]]],
+) -> dict[str, Any]:
+    """The Cirq circuit document of gates and measurements read off a circuit."""
+    schedule = _Schedule(num_qubits)
     touched = {q for _, qs in ops for q in qs} | {q for _, q, _ in measures}
-    for q in range(qc.num_qubits):
+    for q in range(num_qubits):
         if q not in touched:
             schedule.place({"cirq_type": "IdentityGate", "num_qubits": 1}, [q])
     if math.remainder(phase, 2 * _PI):
         schedule.place(_global_phase(phase), [])
-    groups = _clbit_groups(qc)
-    if measures or qc.num_clbits:
-        _check_written_once(qc, measures)
+    if measures or num_clbits:
+        _check_written_once(num_clbits, measures)
     terminal = all(last_gate.get(q, -1) < at for at, q, _ in measures)
     if terminal:
         for gate, qs in ops:
@@ -916,16 +1003,18 @@ class _Schedule:
     def __init__(self, num_qubits: int) -> None:
         self.moments: list[list[dict[str, Any]]] = []
         self.frontier = [0] * num_qubits
+        # one dict per qubit, shared by its operations (like the gate dicts: only read)
+        self.line = [{"cirq_type": "LineQubit", "x": q} for q in range(num_qubits)]
 
     def place(self, gate: GateDict, qubits: list[int], at: int | None = None) -> int:
         frontier = self.frontier
+        line = self.line
         if at is not None:
             m = at
+        elif len(qubits) == 1:
+            m = frontier[qubits[0]]
         else:
-            m = 0
-            for q in qubits:
-                if frontier[q] > m:
-                    m = frontier[q]
+            m = max([frontier[q] for q in qubits], default=0)
         moments = self.moments
         while len(moments) <= m:
             moments.append([])
@@ -933,7 +1022,7 @@ class _Schedule:
             {
                 "cirq_type": "GateOperation",
                 "gate": gate,
-                "qubits": [{"cirq_type": "LineQubit", "x": q} for q in qubits],
+                "qubits": [line[q] for q in qubits],
             }
         )
         for q in qubits:
@@ -959,7 +1048,7 @@ def _clbit_groups(qc: QuantumCircuit) -> list[tuple[str, list[int]]]:
     return [("c", list(range(qc.num_clbits)))]  # loose or overlapping bits: one key
 
 
-def _check_written_once(qc: QuantumCircuit, measures: list[tuple[int, int, int]]) -> None:
+def _check_written_once(num_clbits: int, measures: list[tuple[int, int, int]]) -> None:
     written = [c for _, _, c in measures]
     if len(set(written)) != len(written):
         twice = next(c for c in written if written.count(c) > 1)
@@ -967,7 +1056,7 @@ def _check_written_once(qc: QuantumCircuit, measures: list[tuple[int, int, int]]
             f"classical bit {twice} is written by two measurements; a Cirq measurement key "
             "keeps each result, a classical bit only the last"
         )
-    missing = sorted(set(range(qc.num_clbits)) - set(written))
+    missing = sorted(set(range(num_clbits)) - set(written))
     if missing:
         raise UnsupportedError(
             f"classical bit {missing[0]} is never measured; a Cirq measurement key cannot "
@@ -1092,18 +1181,9 @@ def _gate_dicts(
     definition (position: the circuit's instruction it comes from, for messages)."""
     name = inst.name
     if not inst.clbits:  # the common gates, by name: inst.operation is not built
-        fixed = _FIXED.get(name)
-        if fixed is not None and not inst.params:
-            out.append((fixed, qubits))
-            return 0.0
-        angled = _ANGLED.get(name)
-        if angled is not None and len(inst.params) == 1:
-            out.append((angled(_finite(name, inst.params, position)[0]), qubits))
-            return 0.0
-        if name in ("u", "u3") and len(inst.params) == 3:
-            gates, phase = _u_gates(_finite(name, inst.params, position))
-            out.extend((g, [qubits[at]]) for g, at in gates)
-            return phase
+        left = _standard_dicts(name, inst.params, qubits, position, out)
+        if left is not None:
+            return left
     op = inst.operation
     if inst.is_control_flow() or inst.clbits or getattr(op, "condition", None):
         raise UnsupportedError(
@@ -1135,7 +1215,31 @@ def _gate_dicts(
     return phase
 
 
-def _finite(name: str, params: list[Any], position: int) -> list[float]:
+def _standard_dicts(
+    name: str,
+    params: list[Any] | tuple[Any, ...],
+    qubits: list[int],
+    position: int,
+    out: list[tuple[GateDict, list[int]]],
+) -> float | None:
+    """The Cirq gate dicts of a standard gate known by name (appended to ``out``; the
+    global phase they leave out returned), or None for a gate not in these tables."""
+    fixed = _FIXED.get(name)
+    if fixed is not None and not params:
+        out.append((fixed, qubits))
+        return 0.0
+    angled = _ANGLED.get(name)
+    if angled is not None and len(params) == 1:
+        out.append((angled(_finite(name, params, position)[0]), qubits))
+        return 0.0
+    if name in ("u", "u3") and len(params) == 3:
+        gates, phase = _u_gates(_finite(name, params, position))
+        out.extend((g, [qubits[at]]) for g, at in gates)
+        return phase
+    return None
+
+
+def _finite(name: str, params: list[Any] | tuple[Any, ...], position: int) -> list[float]:
     values = [float(p) for p in params]
     for v in values:
         if not math.isfinite(v):
@@ -1149,6 +1253,7 @@ CODEC = Codec(
     payload=dict,
     read=read_cirq_json,
     write=write_cirq_json,
+    write_plain=write_cirq_plain,
     description="Cirq circuit serialised by cirq.to_json (measurement keys -> registers)",
     extra="cirq",
 )

@@ -114,6 +114,11 @@ def read_qasm3(text: str) -> QuantumCircuit:
     """
     from qiskit import QuantumCircuit
 
+    from qbroker.formats._qasm3_plain import read_plain
+
+    plain = read_plain(text)  # what it accepts passes the guards below by construction
+    if plain is not None:
+        return plain.build()
     guard_program_text(text, _V3)
     _refuse_glued_numbers(text)
     fast = _prepare_fast(text)
@@ -525,19 +530,13 @@ class _FastText:
             return circuit
         from qiskit import QuantumCircuit
         from qiskit.circuit import Qubit
-        from qiskit.transpiler import Layout, TranspileLayout
 
         qubits = [Qubit() for _ in range(circuit.num_qubits)]
         out = QuantumCircuit(qubits, list(circuit.clbits), global_phase=circuit.global_phase)
         for register in circuit.cregs:
             out.add_register(register)
         out.compose(circuit, qubits=range(len(qubits)), inplace=True, copy=False)
-        out._layout = TranspileLayout(
-            initial_layout=Layout.from_qubit_list(out.qubits),
-            input_qubit_mapping={bit: i for i, bit in enumerate(out.qubits)},
-            final_layout=None,
-        )
-        return out
+        return _place_on_hardware(out)
 
     def original_offset(self, line: int, column: int) -> int:
         """The offset in the user's text of 1-based (line, column) in :attr:`text`."""
@@ -559,6 +558,19 @@ class _FastText:
             ]
             offset = self.start + _undo(renamed, offset - self.start)
         return _undo(self.edits, offset)
+
+
+def _place_on_hardware(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` (its qubits of no register, qubit i being hardware qubit $i) with the
+    layout the reference reader gives a program addressing hardware qubits."""
+    from qiskit.transpiler import Layout, TranspileLayout
+
+    circuit._layout = TranspileLayout(
+        initial_layout=Layout.from_qubit_list(circuit.qubits),
+        input_qubit_mapping={bit: i for i, bit in enumerate(circuit.qubits)},
+        final_layout=None,
+    )
+    return circuit
 
 
 def _undo(edits: Iterable[tuple[int, int, int]], offset: int) -> int:

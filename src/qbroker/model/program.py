@@ -40,13 +40,23 @@ class Program(Model):
 
     #: The parsed form; None until read (only a Program from :meth:`_from_writer` waits).
     _parsed: Any = PrivateAttr(default=None)
+    #: Plain OpenQASM 3 as read (:mod:`qbroker.formats._qasm3_plain`): read completely
+    #: when built, its circuit made when first asked for; writers that can write straight
+    #: from it do so while no circuit has been handed out (which could have changed since).
+    _plain: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _parse(self) -> Self:
-        from qbroker.formats import parse_payload
+        from qbroker.formats import parse_payload, read_plain_payload
 
-        self._parsed = parse_payload(self.format, self.payload)
+        self._plain = read_plain_payload(self.format, self.payload)
+        if self._plain is None:
+            self._parsed = parse_payload(self.format, self.payload)
         return self
+
+    def _plain_form(self) -> Any:
+        """The plain program as read, while no circuit of it exists (else None)."""
+        return self._plain if self._parsed is None else None
 
     @classmethod
     def _from_writer(
@@ -125,6 +135,9 @@ class Program(Model):
         """
         parsed = self._parsed
         if parsed is None:
+            if self._plain is not None:
+                parsed = self._parsed = self._plain.build()
+                return parsed
             from qbroker.formats import parse_payload
 
             parsed = self._parsed = parse_payload(self.format, self.payload)
