@@ -46,10 +46,12 @@ _ATOM = r"(?:(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?|pi|ta
 _EXPRESSION = rf"[ \t]*-?[ \t]*{_ATOM}(?:[ \t]*[-+*/][ \t]*-?[ \t]*{_ATOM}){{0,7}}[ \t]*"
 _ARGUMENTS = rf"{_EXPRESSION}(?:,{_EXPRESSION}){{0,3}}"
 _NEXT = r"[ \t]*,[ \t]*"
-#: One statement (and the whitespace before it). Gate calls come first (most statements
+#: One statement (and the whitespace before it). Gate calls come early (most statements
 #: are), their arguments checked by :data:`_ARGUMENT_LIST` once per distinct text.
 _STATEMENT = re.compile(
     rf"({_GAP}(?:"
+    rf"barrier[ \t]+(?P<barrier>(?:{_OPERAND}|{_NAME})(?:{_NEXT}(?:{_OPERAND}|{_NAME})){{0,63}})"
+    r"[ \t]*;|"
     rf"(?P<name>{_NAME})(?:\((?:(?P<angle>-?[0-9]{{1,15}}\.[0-9]{{1,24}})|(?P<args>[^()\n;]{{1,240}}))\))?"
     rf"[ \t]+(?P<q0>{_OPERAND})"
     rf"(?:{_NEXT}(?P<q1>{_OPERAND})(?:{_NEXT}(?P<q2>{_OPERAND})(?:{_NEXT}(?P<q3>{_OPERAND}))?)?)?"
@@ -57,8 +59,6 @@ _STATEMENT = re.compile(
     rf"|(?P<decl>qubit|bit)\[(?P<size>[1-9][0-9]{{0,4}})\][ \t]+(?P<reg>{_NAME})[ \t]*;"
     rf"|(?P<bits>{_NAME}(?:\[(?:0|[1-9][0-9]{{0,4}})\])?)[ \t]*=[ \t]*measure[ \t]+"
     rf"(?P<measured>{_OPERAND}|{_NAME})[ \t]*;"
-    rf"|barrier[ \t]+(?P<barrier>(?:{_OPERAND}|{_NAME})(?:{_NEXT}(?:{_OPERAND}|{_NAME})){{0,63}})"
-    r"[ \t]*;"
     rf"|gate[ \t]+(?P<gate>{_NAME})[ \t]*(?:\((?P<params>[^()\n]{{0,400}})\))?"
     r"(?P<formal>[^{};()\n]{1,2000})\{(?P<body>[^{}]{0,20000})\}"
     r"))"
@@ -240,6 +240,7 @@ class _Reading:
         gates, qubit_of, arguments = self.gates, self.qubit_of, self.arguments
         for (
             _,
+            barrier,
             name,
             angle,
             args,
@@ -252,7 +253,6 @@ class _Reading:
             reg,
             bits,
             measured,
-            barrier,
             gate,
             params,
             formal,
