@@ -410,7 +410,7 @@ class _Reading:
             try:
                 for template in self.templates:
                     template.check()
-            except BaseException as exc:  # noqa: BLE001 - a Rust panic too: not plain
+            except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt | SystemExit):
                     raise
                 raise _NotPlain from None

@@ -890,7 +890,8 @@ def write_cirq_json(
         for q in qubits:
             last_gate[q] = len(ops)
         phase += _gate_dicts(inst, qubits, position, ops)
-    return _document(qc.num_qubits, qc.num_clbits, ops, measures, last_gate, phase, _clbit_groups(qc))
+    groups = _clbit_groups(qc)
+    return _document(qc.num_qubits, qc.num_clbits, ops, measures, last_gate, phase, groups)
 
 
 def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
@@ -898,15 +899,15 @@ def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
     circuit, written without building it), or None for what only that writer handles
     (a gate outside its by-name tables, a program's own gate that is not the standard
     gate of its name exactly)."""
-    from qbroker.formats._qasm3_plain import _Defined, _StandardGate
-
     from qiskit import QuantumCircuit
+
+    from qbroker.formats._qasm3_plain import _Defined, _StandardGate
 
     ops: list[tuple[GateDict, list[int]]] = []
     measures: list[tuple[int, int, int]] = []
     last_gate: dict[int, int] = {}
     lefts: list[float] = []  # phases the gate dicts leave out (zeros change no sum)
-    resolved: dict[tuple[Any, ...], tuple[str, list[float], float] | None] = {}
+    resolved: dict[tuple[Any, ...], tuple[str, tuple[float, ...], float] | None] = {}
     # the global phase resolve_lookalikes gives the circuit, summed as it sums it
     resolution: QuantumCircuit | None = None
     for position, (gate, params, wires, clbit) in enumerate(plain.ops):
@@ -917,9 +918,11 @@ def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
             measures.append((len(ops), wires[0], clbit))
             continue
         elif kind is _Defined:
-            found = resolved.get((gate, params), False)
-            if found is False:
-                found = resolved[(gate, params)] = _standard_namesake(gate.template, params)
+            key = (gate, params)
+            if key in resolved:
+                found = resolved[key]
+            else:
+                found = resolved[key] = _standard_namesake(gate.template, params)
             if found is None:
                 return None
             name, values, between = found
@@ -950,7 +953,7 @@ def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
 
 def _standard_namesake(
     template: Any, params: tuple[float, ...]
-) -> tuple[str, list[float], float] | None:
+) -> tuple[str, tuple[float, ...], float] | None:
     """(name, params, phase) of the standard gate a call of the program's own gate becomes
     in :func:`~qbroker.formats._lookalikes.resolve_lookalikes` (with the phase between
     them, which it adds to the circuit's), or None when the call is anything else."""
@@ -964,7 +967,7 @@ def _standard_namesake(
     gate, phase = found
     if not all(type(p) is float for p in gate.params):
         return None
-    return gate.name, list(gate.params), phase
+    return gate.name, tuple(gate.params), phase
 
 
 def _document(
