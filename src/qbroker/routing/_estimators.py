@@ -8,7 +8,10 @@ compile it* for the device::
     F = exp(-(C_2q + C_1q + C_ro + C_idle))
 
 with every error turned into a cost ``c = -log(1 - e)`` (so costs add where fidelities
-multiply). It has three steps.
+multiply). Gate counts come from :mod:`qbroker.routing._features`: runs of gates on one pair
+of qubits form a block, and a block costs exactly what its Weyl class needs (0-3 CNOTs, or
+one Ising rotation per non-zero Weyl coordinate on Ising-native devices), as a transpiler's
+two-qubit synthesis emits it. It has three steps.
 
 1. **Layout, as a calibration-aware transpiler picks it.** Qiskit's VF2Layout (used by
    optimization levels 1-3 and by the clouds that transpile for you) looks for an

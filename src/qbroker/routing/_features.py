@@ -240,9 +240,12 @@ def _block_counts(ops: list[tuple[object, tuple[int, ...]]]) -> tuple[int, int] 
 def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     """One pass over ``circuit`` (control-flow blocks are counted once, as if run once).
 
-    Consecutive two-qubit gates on the same pair (single-qubit gates between them allowed)
-    form one block that a transpiler re-synthesises with at most three CNOTs, as Qiskit's
-    ConsolidateBlocks + UnitarySynthesis do; blocks are counted that way.
+    Consecutive two-qubit gates on the same pair (single-qubit gates between them allowed;
+    a barrier, measurement or reset on either qubit ends the run) form one block that a
+    transpiler re-synthesises, as Qiskit's ConsolidateBlocks + UnitarySynthesis do: a block
+    of several gates costs what its unitary's Weyl class needs (:func:`_block_counts`), a
+    single gate what the tables above say. Gates on three or more qubits are read through
+    their definitions.
     """
     index = {q: i for i, q in enumerate(circuit.qubits)}
     interactions: dict[tuple[int, int], int] = {}
