@@ -490,6 +490,10 @@ def measure(cells: list[Cell], *, slow_call_s: float, log: Callable[[str], None]
         for cell in order:
             if cell.done:
                 continue
+            # the garbage the cell before left (qBraid's ANTLR trees: 10^5 objects) is
+            # collected untimed, or whichever call came next paid for it (a 10,000-gate
+            # conversion timed 40 ms after its neighbour, 490 ms after qBraid's read)
+            gc.collect()
             with quiet():
                 cell.samples.append(cell.run_once())
         rep += 1
