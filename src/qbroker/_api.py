@@ -110,12 +110,13 @@ def _as_path(source: object) -> Path | None:
         return Path(source)
     if not isinstance(source, str):
         return None
+    # cheapest first: a program is long or has a line break or a ';' (``strip`` would copy it)
     if (
-        not source.strip()
+        len(source) > 4096
         or "\n" in source
         or ";" in source
+        or not source.strip()
         or source.lstrip().startswith("{")
-        or len(source) > 4096
     ):
         return None
     path = Path(source)

@@ -910,6 +910,7 @@ def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
     resolved: dict[tuple[Any, ...], tuple[str, tuple[float, ...], float] | None] = {}
     # the global phase resolve_lookalikes gives the circuit, summed as it sums it
     resolution: QuantumCircuit | None = None
+    fixed_gates, angled_gates, isfinite = _FIXED, _ANGLED, math.isfinite
     for position, (gate, params, wires, clbit) in enumerate(plain.ops):
         kind = type(gate)
         if kind is _StandardGate:
@@ -931,10 +932,20 @@ def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
             resolution.global_phase += between
         else:  # a barrier
             continue
-        qubits = list(wires)
-        for q in qubits:
+        for q in wires:
             last_gate[q] = len(ops)
-        left = _standard_dicts(name, values, qubits, position, ops)
+        # the common gates written out here (what _standard_dicts does for them)
+        if not values:
+            fixed = fixed_gates.get(name)
+            if fixed is not None:
+                ops.append((fixed, wires))  # type: ignore[arg-type]
+                continue
+        elif len(values) == 1 and isfinite(values[0]):
+            angled = angled_gates.get(name)
+            if angled is not None:
+                ops.append((angled(values[0]), wires))  # type: ignore[arg-type]
+                continue
+        left = _standard_dicts(name, values, list(wires), position, ops)
         if left is None:
             return None
         if left:
@@ -991,8 +1002,7 @@ def _document(
         _check_written_once(num_clbits, measures)
     terminal = all(last_gate.get(q, -1) < at for at, q, _ in measures)
     if terminal:
-        for gate, qs in ops:
-            schedule.place(gate, qs)
+        schedule.extend(ops)
         _place_grouped_measurements(schedule, measures, groups)
     else:
         _place_bitwise_measurements(schedule, ops, measures, groups)
@@ -1031,6 +1041,34 @@ class _Schedule:
         for q in qubits:
             frontier[q] = m + 1
         return m
+
+    def extend(self, ops: list[tuple[GateDict, list[int]]]) -> None:
+        """:meth:`place` each of ``ops`` in turn (the same moments; the loop of a long
+        circuit, written out for one- and two-qubit gates)."""
+        frontier = self.frontier
+        line = self.line
+        moments = self.moments
+        # one operand list per qubit for its single-qubit gates (only read, like the dicts)
+        single = [[qubit] for qubit in line]
+        for gate, qubits in ops:
+            if len(qubits) == 1:
+                q = qubits[0]
+                m = frontier[q]
+                operands = single[q]
+                frontier[q] = m + 1
+            elif len(qubits) == 2:
+                a, b = qubits
+                m = frontier[a]
+                if frontier[b] > m:
+                    m = frontier[b]
+                operands = [line[a], line[b]]
+                frontier[a] = frontier[b] = m + 1
+            else:
+                self.place(gate, qubits)
+                continue
+            if m == len(moments):  # frontiers never pass the last moment + 1
+                moments.append([])
+            moments[m].append({"cirq_type": "GateOperation", "gate": gate, "qubits": operands})
 
     def document(self) -> dict[str, Any]:
         return {
