@@ -203,13 +203,41 @@ def _standard_form(keyed: _Keyed) -> tuple[Gate, float] | None:
     ):
         return None
     candidate = template.base_class(*op.params)
-    want = Operator(candidate).data
-    have = Operator(op.definition).data
+    want = np.asarray(candidate.to_matrix(), dtype=complex)
+    have = _small_unitary(op.definition)
+    if have is None:
+        have = Operator(op.definition).data
     k = int(np.argmax(np.abs(want)))
     ratio = have.flat[k] / want.flat[k]
     if abs(abs(ratio) - 1.0) < 1e-12 and np.allclose(have, ratio * want, rtol=0, atol=1e-12):
         return candidate, float(np.angle(ratio))
     return None
+
+
+def _small_unitary(circuit: QuantumCircuit) -> Any:
+    """The unitary of a definition made of standard gates (numpy, as Qiskit's ``Operator``
+    gives it: little-endian in the qubits), or None for anything else."""
+    import numpy as np
+
+    n = circuit.num_qubits
+    if not 0 < n <= MAX_COMPARED_QUBITS or circuit.clbits:
+        return None
+    dim = 2**n
+    total = np.eye(dim, dtype=complex)
+    index = {q: i for i, q in enumerate(circuit.qubits)}
+    for inst in circuit.data:
+        if not inst.is_standard_gate() or any(not isinstance(p, float | int) for p in inst.params):
+            return None
+        k = len(inst.qubits)
+        gate = np.asarray(inst.operation.to_matrix(), dtype=complex).reshape((2,) * (2 * k))
+        # tensor axis of qubit q is n-1-q (big-endian rows); a gate's own rows likewise
+        axes = [n - 1 - index[q] for q in reversed(inst.qubits)]
+        tensor = np.tensordot(gate, total.reshape((2,) * n + (dim,)), (range(k, 2 * k), axes))
+        total = np.moveaxis(tensor, range(k), axes).reshape(dim, dim)
+    phase = circuit.global_phase
+    if not isinstance(phase, float | int):
+        return None
+    return total * np.exp(1j * float(phase)) if phase else total
 
 
 def _fingerprint(circuit: QuantumCircuit) -> tuple[Any, ...]:
