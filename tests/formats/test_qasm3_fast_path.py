@@ -95,6 +95,16 @@ def test_benchmark_circuits_qiskit_writes_read_fast_as_the_reference_reader_read
     assert fast == reference
 
 
+#: Hypothesis settings of the tests that read generated circuits (deterministic, no database).
+ROUNDTRIP_SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
 def _roundtrip_strategies() -> Any:
     """The hypothesis circuit generator of test_roundtrip_properties.py (one strategy)."""
     path = Path(__file__).with_name("test_roundtrip_properties.py")
@@ -105,13 +115,7 @@ def _roundtrip_strategies() -> Any:
     return module.circuits
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@ROUNDTRIP_SETTINGS
 @given(circuit=_roundtrip_strategies()())
 def test_random_circuits_qiskit_writes_read_fast_as_the_reference_reader_reads_them(
     circuit: QuantumCircuit, reference_reader_calls: list[str]

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 import qiskit.qasm3
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from qiskit import QuantumCircuit
+from test_qasm3_fast_path import ROUNDTRIP_SETTINGS, _roundtrip_strategies
 
 import qbroker
 from qbroker import ProgramError
@@ -48,6 +49,18 @@ def assert_same(plain: QuantumCircuit, full: QuantumCircuit) -> None:
         )
 
 
+def assert_same_cirq_json(program: qbroker.Program, full: QuantumCircuit) -> None:
+    """``program`` converts to the Cirq JSON the circuit writer gives for ``full`` (or
+    fails as it does)."""
+    try:
+        expected = json.dumps(write_cirq_json(full, None, WriteOptions()))
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            convert(program, "CIRQ_JSON")
+        return
+    assert json.dumps(convert(program, "CIRQ_JSON").payload) == expected
+
+
 def assert_plain_everywhere(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read plainly; same circuit; passes the guards; same Cirq JSON (or same refusal)."""
     plain = read_plain(text)
@@ -58,13 +71,7 @@ def assert_plain_everywhere(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert_same(plain.build(), full)
     program = qbroker.load_program(text)
     assert program._plain_form() is not None
-    try:
-        expected = json.dumps(write_cirq_json(full, None, WriteOptions()))
-    except Exception as exc:
-        with pytest.raises(type(exc)):
-            convert(program, "CIRQ_JSON")
-        return
-    assert json.dumps(convert(program, "CIRQ_JSON").payload) == expected
+    assert_same_cirq_json(program, full)
 
 
 MQT = ["qft", "qpeexact", "qaoa", "vqe_su2", "wstate", "ghz", "graphstate"]
@@ -97,22 +104,7 @@ def test_the_benchmarks_random_programs_give_byte_identical_cirq_json(
     assert_plain_everywhere(text, monkeypatch)
 
 
-def _roundtrip_strategies() -> Any:
-    path = Path(__file__).with_name("test_roundtrip_properties.py")
-    spec = importlib.util.spec_from_file_location("_roundtrip_properties_plain", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.circuits
-
-
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@ROUNDTRIP_SETTINGS
 @given(circuit=_roundtrip_strategies()())
 def test_random_circuits_read_the_same_on_either_path(
     circuit: QuantumCircuit, monkeypatch: pytest.MonkeyPatch
@@ -126,13 +118,7 @@ def test_random_circuits_read_the_same_on_either_path(
     guard_program_text(text, "OPEN_QASM_V3")
     assert_same(plain.build(), full)
     program = qbroker.load_program(text)
-    try:
-        expected = json.dumps(write_cirq_json(full, None, WriteOptions()))
-    except Exception as exc:
-        with pytest.raises(type(exc)):
-            convert(program, "CIRQ_JSON")
-        return
-    assert json.dumps(convert(program, "CIRQ_JSON").payload) == expected
+    assert_same_cirq_json(program, full)
 
 
 @pytest.mark.parametrize(
