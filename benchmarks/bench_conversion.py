@@ -922,7 +922,8 @@ def render(report: dict[str, Any]) -> str:
     add(
         f"- Warm: one untimed warm-up call per cell (first-call costs are in the last "
         f"section), then cells interleaved (order reversed every other pass; before each "
-        f"pass garbage is collected and the survivors frozen), up to "
+        f"pass garbage is collected and the survivors frozen, and before each call the "
+        f"previous cell's garbage is collected untimed, for both libraries alike), up to "
         f"{report['args']['reps']} repetitions per cell, fewer (>= 3) "
         f"once a cell has spent {report['args']['cell_budget']:.0f} s. Cells show "
         "**median (p95)** in ms; p95 is nearest-rank, i.e. the slowest of fewer than 20."

@@ -202,3 +202,54 @@ def test_other_targets_and_backends_convert_from_the_circuit() -> None:
     qasm2 = convert(qbroker.load_program(text), "OPEN_QASM_V2").payload
     assert "cx q[0],q[1];" in qasm2
     assert qbroker.load_program(text).num_qubits == 2
+
+
+GATE_PROGRAM = """OPENQASM 3.0;
+include "stdgates.inc";
+gate rzz(p0) a, b {
+  cx a, b;
+  rz(p0) b;
+  cx a, b;
+}
+gate tilt(t, u) a, b {
+  ry(2*t + pi/4) b;
+  crz(-u/3) b, a;
+}
+gate outer(t) a, b {
+  rzz(t) a, b;
+}
+qubit[3] q;
+bit[3] c;
+rzz(0.25) q[0], q[1];
+tilt(0.5, 1.5) q[1], q[2];
+outer(0.75) q[2], q[0];
+rzz(0.25) q[1], q[2];
+c = measure q;
+"""
+
+
+def test_own_gate_bodies_of_standard_calls_are_built_as_qiskits_reader_reads_them() -> None:
+    plain = read_plain(GATE_PROGRAM)
+    assert plain is not None
+    defined = {gate.template.name: gate for gate, _, _, _ in plain.ops if hasattr(gate, "plan")}
+    assert defined["rzz"].plan is not None and defined["tilt"].plan is not None
+    assert defined["outer"].plan is None  # calls the program's own gate: read the full way
+    for name, values in (("rzz", (0.25,)), ("tilt", (0.5, 1.5))):
+        built = defined[name].definition(values)
+        read = defined[name].template.definition(values)  # through Qiskit's reader
+        assert built is not None
+        assert [
+            (i.name, tuple(i.params), [built.find_bit(q).index for q in i.qubits])
+            for i in built.data
+        ] == [
+            (i.name, tuple(i.params), [read.find_bit(q).index for q in i.qubits]) for i in read.data
+        ]
+    assert defined["outer"].definition((0.75,)) is None
+
+
+def test_own_gates_convert_to_the_same_cirq_json_either_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    program = qbroker.load_program(GATE_PROGRAM)
+    assert program._plain_form() is not None
+    assert_same_cirq_json(program, full_path(GATE_PROGRAM, monkeypatch))

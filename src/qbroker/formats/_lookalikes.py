@@ -187,26 +187,41 @@ class _Keyed:
 @lru_cache(maxsize=512)
 def _standard_form(keyed: _Keyed) -> tuple[Gate, float] | None:
     """(the standard gate the lookalike equals, the phase between them), or None."""
-    import numpy as np
+    op = keyed.op
+    if not _comparable(op.name, op.num_qubits, op.params) or op.definition is None:
+        return None
+    return standard_form_of(op.name, op.params, op.definition)
+
+
+def _comparable(name: str, num_qubits: int, params: Any) -> bool:
+    """A gate of this name, width and parameters can be compared with the standard one."""
     from qiskit.circuit import Gate
+
+    template = _standard_gates().get(name)
+    return (
+        isinstance(template, Gate)
+        and template.num_qubits == num_qubits
+        and 0 < num_qubits <= MAX_COMPARED_QUBITS
+        and len(template.params) == len(params)
+        and all(isinstance(p, float | int) for p in params)
+    )
+
+
+def standard_form_of(
+    name: str, params: Any, definition: QuantumCircuit
+) -> tuple[Gate, float] | None:
+    """(the standard gate ``name(*params)``, the phase between it and ``definition``) when
+    ``definition`` is that gate up to a global phase, else None."""
+    import numpy as np
     from qiskit.quantum_info import Operator
 
-    op = keyed.op
-    template = _standard_gates().get(op.name)
-    if (
-        not isinstance(template, Gate)
-        or template.num_qubits != op.num_qubits
-        or not 0 < op.num_qubits <= MAX_COMPARED_QUBITS
-        or len(template.params) != len(op.params)
-        or not all(isinstance(p, float | int) for p in op.params)
-        or op.definition is None
-    ):
+    if not _comparable(name, definition.num_qubits, params):
         return None
-    candidate = template.base_class(*op.params)
+    candidate = _standard_gates()[name].base_class(*params)
     want = np.asarray(candidate.to_matrix(), dtype=complex)
-    have = _small_unitary(op.definition)
+    have = _small_unitary(definition)
     if have is None:
-        have = Operator(op.definition).data
+        have = Operator(definition).data
     k = int(np.argmax(np.abs(want)))
     ratio = have.flat[k] / want.flat[k]
     if abs(abs(ratio) - 1.0) < 1e-12 and np.allclose(have, ratio * want, rtol=0, atol=1e-12):

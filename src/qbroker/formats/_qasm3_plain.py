@@ -77,6 +77,11 @@ _BODY = re.compile(
     rf"(?:{_GAP}{_NAME}(?:\({_BODY_EXPRESSION}(?:,{_BODY_EXPRESSION}){{0,3}}\))?[ \t]+"
     rf"{_NAME}(?:{_NEXT}{_NAME}){{0,15}}[ \t]*;){{0,256}}{_GAP}"
 )
+#: One call in a body that :data:`_BODY` accepted (so the calls tile it).
+_BODY_CALL = re.compile(
+    rf"{_GAP}(?P<name>{_NAME})(?:\((?P<args>[^()]*)\))?[ \t]+"
+    rf"(?P<operands>{_NAME}(?:{_NEXT}{_NAME}){{0,15}})[ \t]*;"
+)
 _MAX_FORMALS = 16
 
 
@@ -396,7 +401,35 @@ class _Reading:
             raise _NotPlain
         template = _GateTemplate(name, parameters, qubits, body, tuple(self.templates))
         self.templates.append(template)
-        self.gates[name] = _Defined(template)
+        self.gates[name] = _Defined(template, self.body_plan(body, qubits))
+
+    def body_plan(
+        self, body: str, qubits: tuple[str, ...]
+    ) -> tuple[tuple[_StandardGate, tuple[str, ...], tuple[int, ...]], ...] | None:
+        """A body made only of ``stdgates.inc`` calls on distinct formal qubits, as
+        (gate, argument texts, formal qubit positions) per call; None for anything else
+        (calls of the program's own gates included)."""
+        position = {q: i for i, q in enumerate(qubits)}
+        plan = []
+        covered = 0
+        for call in _BODY_CALL.finditer(body):
+            covered += len(call[0])
+            known = self.gates.get(call["name"])
+            if type(known) is not _StandardGate:
+                return None
+            operands = tuple(position.get(o.strip(), -1) for o in call["operands"].split(","))
+            args = tuple(call["args"].split(",")) if call["args"] else ()
+            if (
+                -1 in operands
+                or len(set(operands)) != len(operands)
+                or len(operands) != known.num_qubits
+                or len(args) != known.num_params
+            ):
+                return None
+            plan.append((known, args, operands))
+        if _END.match(body, covered) is None:
+            return None
+        return tuple(plan)
 
     def check_templates(self, text: str) -> None:
         """Read each body once, as the full reader does (so that calls cannot fail
@@ -406,9 +439,14 @@ class _Reading:
 
         if _scan_gate_definitions(text) is not None:  # expands too far: the guard words it
             raise _NotPlain
+        unplanned = [
+            template for template in self.templates if self.gates[template.name].plan is None
+        ]
+        if not unplanned:  # bodies of standard-gate calls only: Qiskit's reader reads them
+            return
         with _STDOUT_LOCK, _CapturedOutput(2), _CappedOutput():
             try:
-                for template in self.templates:
+                for template in unplanned:
                     template.check()
             except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -430,11 +468,48 @@ class _Qubits(dict[str, int]):
 
 
 class _Defined:
-    """A call of the program's own gate (a :class:`_GateTemplate`)."""
+    """A call of the program's own gate (a :class:`_GateTemplate`), with its body's plan
+    when the body is made of standard-gate calls only (:meth:`_Reading.body_plan`)."""
 
-    __slots__ = ("num_params", "num_qubits", "template")
+    __slots__ = ("num_params", "num_qubits", "plan", "template")
 
-    def __init__(self, template: _GateTemplate) -> None:
+    def __init__(
+        self,
+        template: _GateTemplate,
+        plan: tuple[tuple[_StandardGate, tuple[str, ...], tuple[int, ...]], ...] | None = None,
+    ) -> None:
         self.template = template
+        self.plan = plan
         self.num_params = len(template.params)
         self.num_qubits = len(template.qubits)
+
+    def definition(self, values: tuple[float, ...]) -> QuantumCircuit | None:
+        """The body for ``values`` as Qiskit's reader reads it (the same gates, parameters
+        folded by the same code), built without reading it; None without a plan or when
+        an argument does not fold to a number."""
+        if self.plan is None:
+            return None
+        from qiskit import QuantumCircuit
+        from qiskit.circuit import CircuitInstruction
+
+        template = self.template
+        names = {p: f"({v!r})" for p, v in zip(template.params, values, strict=True)}
+        circuit = QuantumCircuit(self.num_qubits)
+        qubits = circuit.qubits
+        for known, args, operands in self.plan:
+            folded = []
+            for arg in args:
+                text = template._pattern.sub(lambda m: names[m.group(1)], arg) if names else arg
+                if _PLAIN_FLOAT.fullmatch(text):
+                    folded.append(float(text))
+                    continue
+                value = _fold(text.strip())
+                if value is None:
+                    return None
+                folded.append(float(value))
+            circuit._append(
+                CircuitInstruction.from_standard(
+                    known.standard, tuple(qubits[i] for i in operands), tuple(folded)
+                )
+            )
+        return circuit

@@ -923,7 +923,7 @@ def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
             if key in resolved:
                 found = resolved[key]
             else:
-                found = resolved[key] = _standard_namesake(gate.template, params)
+                found = resolved[key] = _standard_namesake(gate, params)
             if found is None:
                 return None
             name, values, between = found
@@ -963,16 +963,28 @@ def write_cirq_plain(plain: PlainCircuit) -> dict[str, Any] | None:
 
 
 def _standard_namesake(
-    template: Any, params: tuple[float, ...]
+    defined: Any, params: tuple[float, ...]
 ) -> tuple[str, tuple[float, ...], float] | None:
     """(name, params, phase) of the standard gate a call of the program's own gate becomes
     in :func:`~qbroker.formats._lookalikes.resolve_lookalikes` (with the phase between
-    them, which it adds to the circuit's), or None when the call is anything else."""
-    from qbroker.formats._lookalikes import _Keyed, _standard_form, _standard_gates
+    them, which it adds to the circuit's), or None when the call is anything else.
+    ``defined`` is the plain reader's ``_Defined``: a body of standard-gate calls is built
+    directly, anything else read as the full reader reads it."""
+    from qbroker.formats._lookalikes import (
+        _Keyed,
+        _standard_form,
+        _standard_gates,
+        standard_form_of,
+    )
 
+    template = defined.template
     if template.name not in _standard_gates():
         return None
-    found = _standard_form(_Keyed(template.gate(*params)))
+    definition = defined.definition(params)
+    if definition is not None:
+        found = standard_form_of(template.name, params, definition)
+    else:
+        found = _standard_form(_Keyed(template.gate(*params)))
     if found is None:
         return None
     gate, phase = found
