@@ -176,6 +176,18 @@ CASES: list[Case] = [
         lambda: Q3 + "qubit[1] q;\nrx(" + "2.0**" * 3000 + "1.0) q[0];",
         words="operators",
     ),
+    # found by fuzzing in session 3: chained assignments killed the process (SIGSEGV),
+    # chained indices ran for minutes
+    Case(
+        "QASM3 5e4 chained assignments",
+        lambda: Q3 + "qubit[2] q;\nbit[2] c;\nc[1] = " + "me = " * 50_000 + "measure q[1];",
+        words="operators",
+    ),
+    Case(
+        "QASM3 2e5 chained indices",
+        lambda: Q3 + "qubit[2] q;\nbit[2] c;\nc[0] = measure q[0]" + "[0]" * 200_000 + ";",
+        words="operators",
+    ),
     Case(
         "QASM3 1e4 nested ifs",
         lambda: Q3 + "qubit[1] q;\nbit[1] c;\n" + "if (c[0]) {" * 10_000 + "x q[0];" + "}" * 10_000,

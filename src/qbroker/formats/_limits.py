@@ -31,7 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_MAX_PROGRAM_BYTES = 16 * 1024 * 1024
 #: Deepest nesting of brackets in program text, and of arrays/objects in a JSON program.
 MAX_NESTING_DEPTH = 64
-#: Most operators (``+ - * / % ^ ~ ! & | < >``) in one statement of program text.
+#: Most operators (``+ - * / % ^ ~ ! & | < > =``, and an index right after an index, as in
+#: ``q[0][0]``) in one statement of program text: 5*10^4 chained ``=`` made the OpenQASM 3
+#: reader die with SIGSEGV, 2*10^5 chained indices ran for minutes (fuzzing, session 3).
 MAX_STATEMENT_OPERATORS = 256
 #: Most names one statement may write side by side without a separator (``h q`` has one,
 #: ``input float t`` two; ``s _g s _g ...`` 20,000 made Qiskit's OpenQASM 3 reader run for
@@ -390,7 +392,10 @@ def _scan_structure(text: str) -> tuple[int, str] | None:
         depth_carry = int(running[-1])
         separators = separator_table[chunk]
         ids = np.cumsum(separators, dtype=np.int32)
-        counts = np.bincount(ids[operator_table[chunk]], minlength=int(ids[-1]) + 1)
+        operators = operator_table[chunk]
+        if _CHAINED_INDEX.search(chunk.tobytes()) is not None:
+            operators = operators | _chained_indices(chunk)
+        counts = np.bincount(ids[operators], minlength=int(ids[-1]) + 1)
         counts[0] += ops_carry
         starts = np.flatnonzero(separators)
         worst = int(np.argmax(counts))
@@ -506,6 +511,23 @@ def _char_offset(text: str, byte_offset: int) -> int:
     return len(text.encode("utf-8", "surrogatepass")[:byte_offset].decode("utf-8", "ignore"))
 
 
+_CHAINED_INDEX = re.compile(rb"\][ \t\r\n]*+\[")
+
+
+def _chained_indices(chunk: Any) -> Any:
+    """Where ``[`` opens an index right after another one closed (``q[0][1]``, spaces
+    between allowed): each counts as an operator of its statement."""
+    import numpy as np
+
+    mask = np.zeros(chunk.size, dtype=bool)
+    visible = np.flatnonzero((chunk != 32) & (chunk != 9) & (chunk != 10) & (chunk != 13))
+    if visible.size > 1:
+        seen = chunk[visible]
+        chained = (seen[:-1] == 93) & (seen[1:] == 91)
+        mask[visible[1:][chained]] = True
+    return mask
+
+
 @functools.cache
 def _tables() -> tuple[Any, Any, Any]:
     import numpy as np
@@ -519,7 +541,7 @@ def _tables() -> tuple[Any, Any, Any]:
     for c in ";{}":
         separator[ord(c)] = 1
     operator = np.zeros(256, dtype=bool)
-    for c in "+-*/%^~!&|<>":
+    for c in "+-*/%^~!&|<>=":
         operator[ord(c)] = True
     return step, separator, operator
 
