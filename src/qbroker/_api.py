@@ -115,6 +115,7 @@ def _as_path(source: object) -> Path | None:
         len(source) > 4096
         or "\n" in source
         or ";" in source
+        or "\x00" in source  # no file name holds a NUL byte: program text
         or not source.strip()
         or source.lstrip().startswith("{")
     ):
