@@ -54,6 +54,23 @@ def test_cost_mode_takes_the_cheapest_backend_that_meets_the_fidelity_floor() ->
     assert decision.candidates[0].estimates.cost == pytest.approx(1.0)
 
 
+def test_balanced_weighs_error_ratios_like_cost_ratios() -> None:
+    # four times the errors for a fifth of the price: the blend takes the accurate one
+    accurate = line_backend(
+        "test.qpu.accurate", cz_error=0.002, readout=0.004, price_per_shot=0.005
+    )
+    noisy = line_backend("test.qpu.noisy", cz_error=0.012, readout=0.02, price_per_shot=0.001)
+    decision = qbroker.route(GHZ4, shots=1000, backends=[noisy, accurate])
+    assert decision.backend_id == "test.qpu.accurate"
+    by_id = {c.backend_id: c for c in decision.candidates}
+    error = {k: 1 - c.estimates.fidelity for k, c in by_id.items()}  # type: ignore[operator]
+    assert error["test.qpu.noisy"] > 3 * error["test.qpu.accurate"]
+    # the same errors at five times the price: the cheap one
+    twin = line_backend("test.qpu.twin", cz_error=0.002, readout=0.004, price_per_shot=0.001)
+    decision = qbroker.route(GHZ4, shots=1000, backends=[accurate, twin])
+    assert decision.backend_id == "test.qpu.twin"
+
+
 def test_speed_mode_takes_the_shortest_wait_plus_runtime() -> None:
     slow_queue = line_backend("test.qpu.busy", cz_error=0.002, queue_s=3600.0)
     idle = line_backend("test.qpu.idle", cz_error=0.02, queue_s=5.0)
@@ -140,6 +157,15 @@ def test_eu_policy_and_cost_mode_choose_differently(examples: Path) -> None:
     cost = qbroker.route(examples / "ghz5.qasm", optimize_for="cost")
     assert cost.backend_id != accuracy.backend_id
     assert cost.candidates[0].estimates.cost <= min(c.estimates.cost for c in cost.candidates)
+
+
+def test_default_choice_differs_from_cost_mode_and_eu_policy(examples: Path) -> None:
+    default = qbroker.route(examples / "ghz5.qasm")
+    cost = qbroker.route(examples / "ghz5.qasm", optimize_for="cost")
+    eu = qbroker.route(examples / "ghz5.qasm", policy=examples / "eu-policy.toml")
+    assert default.backend_id not in (cost.backend_id, eu.backend_id)
+    assert default.candidates[0].estimates.fidelity > cost.candidates[0].estimates.fidelity  # type: ignore[operator]
+    assert any("EU data sovereignty" in r.reason for r in eu.rejected)
 
 
 def test_wide_circuit_is_rejected_everywhere() -> None:

@@ -33,10 +33,14 @@ class OptimizeFor(StrEnum):
 
 
 class Weights(Model):
-    """Weights of the blended score: each component is relative to the best candidate's.
+    """Weights of the blended score: each component is a ratio to the best candidate's.
 
-    ``score = fidelity * f / f_best + time * (1 + t_best) / (1 + t)
-    + cost * (1 + c_best) / (1 + c)``, times in minutes, costs in the policy's currency.
+    ``score = fidelity * (e_best + 0.01) / (e + 0.01) + time * (1 + t_best) / (1 + t)
+    + cost * (1 + c_best) / (1 + c)`` with ``e = 1 - expected fidelity`` (the expected
+    error), times in minutes, costs in the policy's currency. Each ratio is 1 for the best
+    candidate and falls as a candidate is worse by a *factor*: four times the errors of the
+    best weighs like four times its cost (the floors, 1 % error, 1 minute and 1 unit of
+    currency, keep near-zero figures from dominating).
     """
 
     fidelity: Annotated[float, Field(ge=0)] = 0.6

@@ -198,6 +198,9 @@ def _after_estimates(backend: Backend, est: Estimates, policy: Policy) -> Reject
     return None
 
 
+#: Error floor of the balanced score's fidelity ratio (see :class:`qbroker.model.Weights`).
+ERROR_FLOOR = 0.01
+
 Row = tuple[Backend, Estimates, tuple[int, ...], tuple[str, ...]]
 Ranked = tuple[Backend, Estimates, tuple[int, ...], tuple[str, ...], float, dict[str, float]]
 
@@ -207,7 +210,7 @@ def _rank(rows: list[Row], policy: Policy) -> list[Ranked]:
         return []
     mode = policy.optimize_for
     fidelities = [r[1].fidelity for r in rows if r[1].fidelity is not None]
-    best_f = max(fidelities, default=1.0) or 1.0
+    best_e = 1.0 - max(fidelities, default=1.0)
     best_t = min(r[1].turnaround_s for r in rows) / 60.0
     best_c = min(r[1].cost for r in rows)
     weights = policy.effective_weights
@@ -231,7 +234,7 @@ def _rank(rows: list[Row], policy: Policy) -> list[Ranked]:
             key = (est.cost, -f, est.turnaround_s, backend.id)
         else:
             parts = {
-                "w_fidelity": weights.fidelity * f / best_f,
+                "w_fidelity": weights.fidelity * (best_e + ERROR_FLOOR) / (1.0 - f + ERROR_FLOOR),
                 "w_time": weights.time * (1 + best_t) / (1 + t),
                 "w_cost": weights.cost * (1 + best_c) / (1 + est.cost),
             }
