@@ -225,6 +225,15 @@ class _NotPlain(Exception):
     pass
 
 
+def _argument_value(text: str) -> float | None:
+    """One argument as the full reader gives it to Qiskit's reader: a float literal as it
+    is, other constant arithmetic folded by the same code; None when it does not fold."""
+    if _PLAIN_FLOAT.fullmatch(text):
+        return float(text)
+    folded = _fold(text.strip())
+    return None if folded is None else float(folded)
+
+
 class _Reading:
     def __init__(self) -> None:
         self.registers: list[tuple[str, str, int]] = []
@@ -318,13 +327,10 @@ class _Reading:
             raise _NotPlain
         values = []
         for part in args.split(","):
-            if _PLAIN_FLOAT.fullmatch(part):
-                values.append(float(part))
-                continue
-            folded = _fold(part.strip())
-            if folded is None:
+            value = _argument_value(part)
+            if value is None:
                 raise _NotPlain
-            values.append(float(folded))
+            values.append(value)
         found = self.arguments[args] = tuple(values)
         return found
 
@@ -500,13 +506,10 @@ class _Defined:
             folded = []
             for arg in args:
                 text = template._pattern.sub(lambda m: names[m.group(1)], arg) if names else arg
-                if _PLAIN_FLOAT.fullmatch(text):
-                    folded.append(float(text))
-                    continue
-                value = _fold(text.strip())
+                value = _argument_value(text)
                 if value is None:
                     return None
-                folded.append(float(value))
+                folded.append(value)
             circuit._append(
                 CircuitInstruction.from_standard(
                     known.standard, tuple(qubits[i] for i in operands), tuple(folded)
