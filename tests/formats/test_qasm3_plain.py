@@ -253,3 +253,12 @@ def test_own_gates_convert_to_the_same_cirq_json_either_way(
     program = qbroker.load_program(GATE_PROGRAM)
     assert program._plain_form() is not None
     assert_same_cirq_json(program, full_path(GATE_PROGRAM, monkeypatch))
+
+
+def test_a_text_found_not_plain_is_not_scanned_again_and_others_still_are() -> None:
+    plain_text = GATE_PROGRAM
+    other = plain_text.replace("bit[3] c;", "bit[3] c; // a comment")  # not plain
+    assert read_plain(other) is None
+    assert read_plain(other) is None  # remembered: the full reader reads it
+    assert read_plain(plain_text) is not None
+    assert qbroker.load_program(other).circuit.num_qubits == 3

@@ -191,6 +191,8 @@ def ideal_marginals(circuit: QuantumCircuit, measured: set[int]) -> dict[int, fl
 
 #: Weyl coordinates below this are zero (the unitaries are built in double precision).
 WEYL_TOLERANCE = 1e-7
+#: Basis order of a two-qubit matrix with its qubits exchanged (|01> and |10> swap places).
+_SWAPPED = [0, 2, 1, 3]
 
 
 def _block_counts(ops: list[tuple[object, tuple[int, ...]]]) -> tuple[int, int] | None:
@@ -214,8 +216,7 @@ def _block_counts(ops: list[tuple[object, tuple[int, ...]]]) -> tuple[int, int] 
             matrix: np.ndarray = np.asarray(op.to_matrix(), dtype=np.complex128)  # type: ignore[attr-defined]
             if len(where) == 2:
                 if where == (1, 0):  # Qiskit's matrices are little-endian in their qargs
-                    swap = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
-                    matrix = swap @ matrix @ swap
+                    matrix = matrix[_SWAPPED][:, _SWAPPED]
             elif where == (0,):
                 matrix = np.kron(eye, matrix)
             else:
@@ -352,7 +353,7 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
             n = len(qubits)
             # gates on three or more qubits are synthesised from their definitions (as
             # Qiskit's Unroll3qOrMore does), whose two-qubit parts then form blocks
-            known = name in TWO_QUBIT_CX if n == 2 else False
+            known = n == 2 and name in TWO_QUBIT_CX
             if n >= 2 and not known and getattr(op, "definition", None) is not None:
                 # a composite gate (MAJ, UMA, a user's gate ...): count what it is made of
                 definition = op.definition
