@@ -362,12 +362,27 @@ def to_program(circuit: QuantumCircuit) -> Any:
     return Program(format=InputFormat.QISKIT_QPY, payload=buf.getvalue(), name=circuit.name)
 
 
+#: How the jobs whose backend qbroker chooses will be compiled (optimization level, seed):
+#: the ground truth's settings (ground_truth.py), as a user who then runs
+#: ``qbroker run --optimization-level 3 --seed 11`` tells ``qbroker route``. The router
+#: compiles with them only to settle close calls between backends that need SWAPs.
+#: ``QBROKER_BENCH_SEED`` overrides the seed (robustness: a job compiled differently).
+QBROKER_COMPILE = (3, int(os.environ.get("QBROKER_BENCH_SEED", "11")))
+
+
 def qbroker_route(circuit: QuantumCircuit, pool: Sequence[Backend], shots: int) -> Choice:
     import qbroker
 
     program = _cached(circuit, "program", lambda: to_program(circuit))
     start = time.perf_counter()
-    decision = qbroker.route(program, shots=shots, optimize_for="accuracy", backends=list(pool))
+    decision = qbroker.route(
+        program,
+        shots=shots,
+        optimize_for="accuracy",
+        backends=list(pool),
+        optimization_level=QBROKER_COMPILE[0],
+        seed=QBROKER_COMPILE[1],
+    )
     seconds = time.perf_counter() - start
     if not decision.backend_id:
         reasons = "; ".join(f"{r.backend_id}: {r.reason}" for r in decision.rejected[:3])

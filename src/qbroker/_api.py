@@ -274,6 +274,9 @@ def route(
     optimize_for: str | None = None,
     policy: Policy | str | os.PathLike[str] | None = None,
     backends: list[Backend] | None = None,
+    *,
+    optimization_level: int | None = None,
+    seed: int | None = None,
 ) -> Decision:
     """Decide where ``program`` should run: every backend ranked, every rejection explained.
 
@@ -287,6 +290,10 @@ def route(
         policy: a :class:`Policy`, or the path of a TOML policy file.
         backends: the backends to choose from (the embedded catalog by default; pass a
             service's live catalog here).
+        optimization_level, seed: how the job will be compiled (as in :func:`run`);
+            override the policy's. A close call between backends that need SWAPs is
+            settled by running that compilation's layout and routing (see
+            ``Policy.refine``).
 
     Raises:
         ValidationError: bad shots, mode or policy; ProgramError for an unreadable program.
@@ -305,8 +312,10 @@ def route(
 
     prog = program if isinstance(program, Program) else load_program(program)
     chosen = _policy(policy)
-    if optimize_for is not None:
-        chosen = chosen.merged(optimize_for=optimize_for)
+    if optimize_for is not None or optimization_level is not None or seed is not None:
+        chosen = chosen.merged(
+            optimize_for=optimize_for, optimization_level=optimization_level, seed=seed
+        )
     if not isinstance(shots, int) or isinstance(shots, bool) or shots < 1:
         raise ValidationError("route", [("shots", f"must be a positive integer, not {shots!r}")])
     pool = backends if backends is not None else _catalog_backends()

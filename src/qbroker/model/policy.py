@@ -101,6 +101,18 @@ class Policy(Model):
     #: weight of idle decoherence (T1/T2 while a qubit waits) in the fidelity estimate;
     #: None: the router's default (0, as calibration-based emulation models it)
     idle_weight: Annotated[float, Field(ge=0, le=1)] | None = None
+    #: settle close calls with the compiler: when backends that need SWAPs are within
+    #: ``refine_margin`` expected fidelity of winning, run the job's own layout and routing
+    #: (``optimization_level``, ``seed``) once per coupling class and price the routed
+    #: circuit (see :mod:`qbroker.routing._refine`)
+    refine: bool = True
+    refine_margin: Fraction = 0.02
+    #: predicted compile time the router may spend settling one decision, seconds
+    refine_budget_s: Annotated[float, Field(ge=0)] = 0.1
+    #: how the job will be compiled (as :class:`qbroker.model.JobOptions` and
+    #: ``qbroker run --optimization-level/--seed``): what the refinement compiles with
+    optimization_level: Annotated[int, Field(ge=0, le=3)] = 2
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
     @model_validator(mode="after")
     def _currency_known(self) -> Self:

@@ -238,8 +238,14 @@ def _block_counts(ops: list[tuple[object, tuple[int, ...]]]) -> tuple[int, int] 
     return cx, ising
 
 
-def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
+def circuit_features(
+    circuit: QuantumCircuit, *, clbit_marginals: dict[int, float] | None = None
+) -> CircuitFeatures:
     """One pass over ``circuit`` (control-flow blocks are counted once, as if run once).
+
+    ``clbit_marginals``: the ideal P(1) of each classical bit, when already known (a
+    compiled circuit measures each logical qubit wherever routing left it, into the same
+    bit); otherwise the marginals are computed from a statevector (small circuits only).
 
     Consecutive two-qubit gates on the same pair (single-qubit gates between them allowed;
     a barrier, measurement or reset on either qubit ends the run) form one block that a
@@ -273,6 +279,8 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     ops_1q: dict[int, int] = {}
     ops_2q: dict[tuple[int, int], int] = {}
     in_run: set[int] = set()  # qubits whose current single-qubit run is not diagonal
+    clbit_of: dict[int, int] = {}  # measured qubit -> its (last) classical bit
+    clbit_index = {c: i for i, c in enumerate(circuit.clbits)}
     raw_total = 0
 
     def cx_total_add(amount: int) -> None:
@@ -343,6 +351,8 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
                         close(block_of[q])
             if name == "measure":
                 measured.update(qubits)
+                if inst.clbits and inst.clbits[0] in clbit_index:  # top level only
+                    clbit_of[qubits[0]] = clbit_index[inst.clbits[0]]
                 advance(qubits, 0, 0)
                 continue
             if name == "reset":
@@ -418,7 +428,14 @@ def circuit_features(circuit: QuantumCircuit) -> CircuitFeatures:
     longest = max(path.values(), default=(0, 0, 0))
     # the critical path was counted before blocks were consolidated: scale it the same way
     shrink = cx_total / raw_total if raw_total else 1.0
-    marginals = {} if (mid or resets or flow) else ideal_marginals(circuit, measured)
+    if mid or resets or flow:
+        marginals: dict[int, float] = {}
+    elif clbit_marginals is not None:
+        marginals = {
+            q: clbit_marginals[c] for q, c in clbit_of.items() if c in clbit_marginals
+        }
+    else:
+        marginals = ideal_marginals(circuit, measured)
     return CircuitFeatures(
         marginals=marginals,
         num_qubits=circuit.num_qubits,

@@ -24,6 +24,8 @@ from qbroker.model import (
 )
 from qbroker.routing._device import device_view
 from qbroker.routing._estimators import (
+    BEAM,
+    PATTERN_BEAM,
     estimate_cost,
     estimate_fidelity,
     queue_wait_s,
@@ -31,6 +33,12 @@ from qbroker.routing._estimators import (
 )
 from qbroker.routing._feasibility import Context, first_rejection
 from qbroker.routing._features import AnalogFeatures, CircuitFeatures, analyse
+from qbroker.routing._refine import (
+    clbit_marginals,
+    compiled_features,
+    coupling_class,
+    predicted_seconds,
+)
 
 __all__ = ["decide"]
 
@@ -66,6 +74,9 @@ def decide(
             continue
         scored.append((backend, estimates, layout, notes))
 
+    if isinstance(features, CircuitFeatures) and _refines(policy) and len(scored) > 1:
+        scored, late = _refine(program, features, scored, shots, policy)
+        rejected.extend(late)
     ranked = _rank(scored, policy)
     candidates = tuple(
         Candidate(
@@ -92,11 +103,115 @@ def decide(
     )
 
 
+def _refines(policy: Policy) -> bool:
+    """Whether expected fidelity can change this policy's ranking (and refining pays)."""
+    if not policy.refine or policy.refine_budget_s <= 0:
+        return False
+    if policy.optimize_for is OptimizeFor.ACCURACY:
+        return True
+    return policy.optimize_for is OptimizeFor.BALANCED and policy.effective_weights.fidelity > 0
+
+
+def _refine(
+    program: Program,
+    features: CircuitFeatures,
+    rows: list[Row],
+    shots: int,
+    policy: Policy,
+) -> tuple[list[Row], list[Rejection]]:
+    """Re-estimate the routed contenders' coupling classes on the compiled circuit.
+
+    A contender is a candidate that would rank first if its expected fidelity were
+    ``policy.refine_margin`` higher; the classes of the contenders that need SWAPs are
+    compiled, best-ranked first, while the predicted compile time fits the budget. Every
+    backend of a compiled class (not only the contenders) gets the compiled estimate.
+    """
+    ranked = _rank(rows, policy)
+    top = ranked[0]
+    margin = policy.refine_margin
+    classes: list[str] = []
+    for backend, est, _, _, _, _ in ranked:
+        if est.fidelity is None or not est.swaps:
+            continue
+        if backend is not top[0] and not _could_win(backend, est, top, rows, policy, margin):
+            continue
+        key = coupling_class(backend)
+        if key not in classes:
+            classes.append(key)
+    if not classes:
+        return rows, []
+    circuit = program.circuit
+    marginals = clbit_marginals(circuit, features)
+    starts = _logical_qubits(features)
+    budget = policy.refine_budget_s
+    spent = 0.0
+    out = list(rows)
+    late: list[Rejection] = []
+    cost = predicted_seconds(features)
+    for key in classes:
+        if spent + cost > budget:
+            break
+        spent += cost
+        members = [i for i, row in enumerate(out) if coupling_class(row[0]) == key]
+        compiled = compiled_features(
+            circuit,
+            out[members[0]][0],
+            optimization_level=policy.optimization_level,
+            seed=policy.seed,
+            marginals=marginals,
+        )
+        if compiled is None:
+            continue
+        routed, start = compiled
+        for i in members:
+            backend = out[i][0]
+            estimates, layout, notes = _estimate(backend, routed, shots, policy, beam=PATTERN_BEAM)
+            # the compiled circuit's qubits are physical ones: report the logical layout
+            where = dict(zip(sorted(routed.active | routed.measured), layout, strict=False))
+            logical = tuple(where.get(start.get(a, -1), -1) for a in starts)
+            notes = (
+                f"expected fidelity from the compiled circuit (optimization level "
+                f"{policy.optimization_level}, seed {policy.seed}): "
+                f"{estimates.native_2q_gates} two-qubit gates",
+                *notes,
+            )
+            out[i] = (backend, estimates, logical, notes)
+    kept: list[Row] = []
+    for row in out:
+        rejection = _after_estimates(row[0], row[1], policy)
+        if rejection is None:
+            kept.append(row)
+        else:
+            late.append(rejection)
+    return kept, late
+
+
+def _could_win(
+    backend: Backend,
+    est: Estimates,
+    top: Ranked,
+    rows: list[Row],
+    policy: Policy,
+    margin: float,
+) -> bool:
+    """Would ``backend`` rank first with ``margin`` more expected fidelity?"""
+    assert est.fidelity is not None
+    better = est.model_copy(update={"fidelity": min(1.0, est.fidelity + margin)})
+    trial = [(b, better if b is backend else e, lay, n) for b, e, lay, n in rows]
+    return _rank(trial, policy)[0][0] is backend
+
+
+def _logical_qubits(features: CircuitFeatures) -> list[int]:
+    return sorted(features.active | features.measured)
+
+
 def _estimate(
     backend: Backend,
     features: CircuitFeatures | AnalogFeatures,
     shots: int,
     policy: Policy,
+    *,
+    beam: int = BEAM,
 ) -> tuple[Estimates, tuple[int, ...], tuple[str, ...]]:
     notes: list[str] = []
     layout: tuple[int, ...] = ()
@@ -116,7 +231,7 @@ def _estimate(
             notes.append("no calibration published: expected fidelity unknown")
     else:
         view = device_view(backend)
-        estimate = estimate_fidelity(features, view, idle_weight=policy.idle_weight)
+        estimate = estimate_fidelity(features, view, beam=beam, idle_weight=policy.idle_weight)
         placement = estimate.placement
         fidelity = estimate.fidelity
         duration = estimate.duration_s
