@@ -201,6 +201,20 @@ def run_cmd(
     help="Candidates to show.",
 )
 @click.option("--allow-simulators", is_flag=True, help="Let simulators compete.")
+@click.option(
+    "--optimization-level",
+    "-O",
+    type=click.IntRange(0, 3),
+    help="How `qbroker run` will compile the job (default: the policy's, else 2).",
+)
+@click.option(
+    "--seed", type=click.IntRange(0), help="The transpiler seed `qbroker run` will use (default 0)."
+)
+@click.option(
+    "--no-refine",
+    is_flag=True,
+    help="Never compile to settle a close call (estimates only: fastest).",
+)
 @_json_option
 def route_cmd(
     program_file: str,
@@ -210,16 +224,33 @@ def route_cmd(
     fmt: str | None,
     top: int,
     allow_simulators: bool,
+    optimization_level: int | None,
+    seed: int | None,
+    no_refine: bool,
     as_json: bool,
 ) -> None:
-    """Decide where FILE should run (a dry run: nothing is submitted)."""
+    """Decide where FILE should run (a dry run: nothing is submitted).
+
+    When backends that need SWAPs are close to winning, the choice is settled by running
+    the job's own layout and routing (--optimization-level, --seed: give the ones you will
+    run with) and pricing the routed circuit; --no-refine skips that.
+    """
     import qbroker
 
     program = qbroker.load_program(program_file, format=fmt)
     policy = qbroker._api._policy(policy_file)
     if allow_simulators:
         policy = policy.merged(allow_simulators=True)
-    decision = qbroker.route(program, shots=shots, optimize_for=mode, policy=policy)
+    if no_refine:
+        policy = policy.merged(refine=False)
+    decision = qbroker.route(
+        program,
+        shots=shots,
+        optimize_for=mode,
+        policy=policy,
+        optimization_level=optimization_level,
+        seed=seed,
+    )
     if as_json:
         click.echo(decision.model_dump_json(indent=2))
     else:

@@ -56,6 +56,12 @@ two-qubit synthesis emits it. It has three steps.
 
 All-to-all devices need no search: the best qubits are taken in order.
 
+Step 2 is the model's weak point: which coupling pattern Qiskit's randomised Sabre routing
+produces decides which region the routed circuit can use, and no estimate predicts it. The
+router therefore settles close calls between routed backends with the compiler itself
+(:mod:`qbroker.routing._refine`): the compiled circuit's pattern is placed by step 1's
+search (with :data:`PATTERN_BEAM`) and priced by step 3.
+
 Queue wait, run time and cost
 -----------------------------
 * Wait: the backend's reported average queue time, else queue length times a typical job

@@ -431,9 +431,7 @@ def circuit_features(
     if mid or resets or flow:
         marginals: dict[int, float] = {}
     elif clbit_marginals is not None:
-        marginals = {
-            q: clbit_marginals[c] for q, c in clbit_of.items() if c in clbit_marginals
-        }
+        marginals = {q: clbit_marginals[c] for q, c in clbit_of.items() if c in clbit_marginals}
     else:
         marginals = ideal_marginals(circuit, measured)
     return CircuitFeatures(
