@@ -108,7 +108,7 @@ class Policy(Model):
     refine: bool = True
     refine_margin: Fraction = 0.02
     #: predicted compile time the router may spend settling one decision, seconds
-    refine_budget_s: Annotated[float, Field(ge=0)] = 0.1
+    refine_budget_s: Annotated[float, Field(ge=0)] = 0.05
     #: how the job will be compiled (as :class:`qbroker.model.JobOptions` and
     #: ``qbroker run --optimization-level/--seed``): what the refinement compiles with
     optimization_level: Annotated[int, Field(ge=0, le=3)] = 2
