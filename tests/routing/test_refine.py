@@ -120,3 +120,16 @@ def test_refinement_settings_in_a_policy_file(tmp_path: Path) -> None:
     path.write_text("optimization_level = 4\n")
     with pytest.raises(ValidationError, match="optimization_level"):
         qbroker.route(TRIANGLE, policy=path, backends=twins())
+
+
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_every_optimization_level_can_settle_a_close_call(level: int) -> None:
+    decision = qbroker.route(
+        TRIANGLE, optimize_for="accuracy", backends=twins(), optimization_level=level, seed=2
+    )
+    for candidate in decision.candidates:
+        assert compiled(candidate)
+        assert f"optimization level {level}, seed 2" in candidate.notes[0]
+        assert len(set(candidate.layout)) == 3
+        # SWAPs cost at least one extra gate over the three distinct pairs' own
+        assert candidate.estimates.native_2q_gates >= 4

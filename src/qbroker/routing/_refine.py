@@ -83,6 +83,7 @@ def compiled_features(
         full = staged_pass_manager(target, optimization_level=optimization_level, seed=seed)
         stages = StagedPassManager(stages=["init", "layout"], init=full.init, layout=full.layout)
         routed = stages.run(circuit)
+        layout = routed.layout  # the initial layout (a second pass manager run drops it)
         edges = {(min(a, b), max(a, b)) for a, b in backend.coupling_edges()}
         if not _mapped(routed, edges) and full.routing is not None:
             routed = full.routing.run(routed)  # a layout stage that does not route (level 0)
@@ -91,8 +92,8 @@ def compiled_features(
     reduced, used = _touched(routed)
     index = {p: i for i, p in enumerate(used)}
     start: dict[int, int] = {}
-    if routed.layout is not None:
-        initial = routed.layout.initial_layout
+    if layout is not None:
+        initial = layout.initial_layout
         for a, q in enumerate(circuit.qubits):
             p = initial[q]
             if p in index:

@@ -163,12 +163,14 @@ def _refine(
         if compiled is None:
             continue
         routed, start = compiled
+        if any(a not in start for a in starts):
+            continue  # the compile does not say where a qubit went: keep the estimates
         for i in members:
             backend = out[i][0]
             estimates, layout, notes = _estimate(backend, routed, shots, policy, beam=PATTERN_BEAM)
             # the compiled circuit's qubits are physical ones: report the logical layout
             where = dict(zip(sorted(routed.active | routed.measured), layout, strict=False))
-            logical = tuple(where.get(start.get(a, -1), -1) for a in starts)
+            logical = tuple(where[start[a]] for a in starts)
             notes = (
                 f"expected fidelity from the compiled circuit (optimization level "
                 f"{policy.optimization_level}, seed {policy.seed}): "
@@ -374,9 +376,10 @@ def _why(candidates: tuple[Candidate, ...], policy: Policy) -> list[str]:
             reasons.append(f"fidelity {e.fidelity:.3f} vs {b.fidelity:.3f}")
         elif e.fidelity is None:
             reasons.append("fidelity unknown")
-        if e.cost > b.cost + 1e-9:
+        # differences below what is printed (a cent, half a second) are not reasons
+        if e.cost >= b.cost + 0.005:
             reasons.append(f"costs {e.cost - b.cost:.2f} {b.currency} more")
-        if e.turnaround_s > b.turnaround_s + 1e-6:
+        if e.turnaround_s >= b.turnaround_s + 0.5:
             reasons.append(f"{_minutes(e.turnaround_s - b.turnaround_s)} slower")
         if not reasons:
             reasons.append("tied on every estimate; ordered by id")
