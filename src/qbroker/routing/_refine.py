@@ -72,7 +72,8 @@ def compiled_features(
     ``marginals``: the ideal P(1) per classical bit (the routed circuit measures each
     logical qubit wherever routing left it, into the same bit).
     """
-    from qiskit.transpiler import StagedPassManager, TranspilerError
+    from qiskit.exceptions import QiskitError
+    from qiskit.transpiler import StagedPassManager
 
     from qbroker._transpiler import staged_pass_manager
     from qbroker.device import device_model
@@ -87,7 +88,7 @@ def compiled_features(
         edges = {(min(a, b), max(a, b)) for a, b in backend.coupling_edges()}
         if not _mapped(routed, edges) and full.routing is not None:
             routed = full.routing.run(routed)  # a layout stage that does not route (level 0)
-    except (TranspilerError, QBrokerError, ValueError):
+    except (QiskitError, QBrokerError, ValueError):  # TranspilerError is a QiskitError
         return None
     reduced, used = _touched(routed)
     index = {p: i for i, p in enumerate(used)}
