@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     if mapo is not None and args.mapomatic_cached_only:
         mapo.cached_only = True  # type: ignore[attr-defined]
     anchors = {k: v for k, v in A.ANCHORS.items() if k not in ("mapomatic", "random")}
+    anchors.update(A.QUALITY_VARIANTS)
 
     per_scope: dict[str, list[dict[str, Any]]] = {s: [] for s in SCOPES}
     cached_hits = 0
@@ -530,6 +531,12 @@ def render(report: dict[str, Any]) -> str:
         f"Generated {report['generated_at']} by `python benchmarks/routing/score.py` "
         f"({report['seconds']} s). Shots {report['shots']}; ties within {report['tie']} "
         "Hellinger fidelity count as top-1.",
+        "",
+        f"qbroker is told how the jobs will be compiled (optimization level "
+        f"{A.QBROKER_COMPILE[0]}, seed {A.QBROKER_COMPILE[1]}: the ground truth's), as "
+        "`qbroker route -O 3 --seed 11` is; it compiles with them only to settle close calls "
+        "between backends that need SWAPs. The two qbroker variants below show it told another "
+        "seed, and its estimates alone (benchmarks/routing/README.md, 'Session 4').",
         "",
         "## Coverage of the ground truth",
         "",
