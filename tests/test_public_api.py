@@ -44,3 +44,26 @@ def test_cli_help_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("HEAVY")
+
+
+def test_a_qiskit_circuit_is_a_program() -> None:
+    import pytest
+    from qiskit import QuantumCircuit
+
+    from qbroker.errors import ProgramError
+    from qbroker.model import InputFormat
+
+    circuit = QuantumCircuit(3, 3, name="my-ghz")
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.cx(1, 2)
+    circuit.measure(range(3), range(3))
+    program = qbroker.load_program(circuit)
+    assert program.format is InputFormat.QISKIT_QPY and program.name == "my-ghz"
+    assert program.circuit == circuit  # lossless
+    decision = qbroker.route(circuit, optimize_for="accuracy")
+    assert decision.backend_id is not None
+    assert decision.program_digest == program.digest
+    for wrong in (42, 3.5, ["h q[0];"], None):
+        with pytest.raises(ProgramError, match="a program is a path, program text"):
+            qbroker.load_program(wrong)  # type: ignore[arg-type]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from qbroker.errors import NotFoundError, ProgramError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qiskit import QuantumCircuit
 from qbroker.model import (
     Backend,
     Decision,
@@ -26,7 +29,7 @@ _PATH_SUFFIXES = (".qasm", ".qasm2", ".qasm3", ".json", ".qpy", ".txt")
 
 
 def load_program(
-    source: str | bytes | os.PathLike[str] | dict[str, Any] | Program,
+    source: str | bytes | os.PathLike[str] | dict[str, Any] | Program | QuantumCircuit,
     format: InputFormat | str | None = None,
     *,
     name: str | None = None,
@@ -37,7 +40,8 @@ def load_program(
     The format is detected from the content unless given.
 
     Args:
-        source: a file path, program text, bytes (e.g. QPY) or a parsed JSON object.
+        source: a file path, program text, bytes (e.g. QPY), a parsed JSON object, or a
+            Qiskit ``QuantumCircuit`` (kept losslessly as QPY).
         format: an :class:`InputFormat` (or its name) to skip detection.
         name: a name for the program (defaults to the file's stem).
         max_bytes: refuse larger input before parsing (default 16 MiB, or
@@ -58,8 +62,38 @@ def load_program(
 
     if isinstance(source, Program):
         return source
+    if _is_quantum_circuit(source):
+        return _from_circuit(source, name)
+    if not isinstance(source, (str, bytes, dict, os.PathLike)):
+        raise ProgramError(
+            "a program is a path, program text, bytes, a JSON object, a Program or a Qiskit "
+            f"QuantumCircuit, not {type(source).__name__}"
+        )
     with program_size_limit(max_bytes):
         return _load(source, format, name, max_bytes)
+
+
+def _is_quantum_circuit(source: object) -> bool:
+    """A Qiskit QuantumCircuit (checked without importing Qiskit when it is not loaded)."""
+    import sys
+
+    qiskit = sys.modules.get("qiskit")
+    return qiskit is not None and isinstance(source, qiskit.QuantumCircuit)
+
+
+def _from_circuit(circuit: QuantumCircuit, name: str | None) -> Program:
+    import io
+
+    import qiskit.qpy
+
+    buffer = io.BytesIO()
+    try:
+        qiskit.qpy.dump(circuit, buffer)
+    except Exception as exc:  # QPY refuses what it cannot serialise: say what
+        raise ProgramError(f"the circuit cannot be stored as QPY: {exc}") from None
+    return Program(
+        format=InputFormat.QISKIT_QPY, payload=buffer.getvalue(), name=name or circuit.name
+    )
 
 
 def _load(
@@ -179,7 +213,7 @@ def backend(backend_id: str) -> Backend:
 
 
 async def arun(
-    program: Program | str | bytes | os.PathLike[str] | dict[str, Any],
+    program: Program | QuantumCircuit | str | bytes | os.PathLike[str] | dict[str, Any],
     backend: str | Backend,
     shots: int = 1000,
     *,
@@ -224,7 +258,7 @@ async def arun(
 
 
 def run(
-    program: Program | str | bytes | os.PathLike[str] | dict[str, Any],
+    program: Program | QuantumCircuit | str | bytes | os.PathLike[str] | dict[str, Any],
     backend: str | Backend,
     shots: int = 1000,
     *,
@@ -269,7 +303,7 @@ def _default_broker() -> Any:
 
 
 def route(
-    program: Program | str | bytes | os.PathLike[str] | dict[str, Any],
+    program: Program | QuantumCircuit | str | bytes | os.PathLike[str] | dict[str, Any],
     shots: int = 1000,
     optimize_for: str | None = None,
     policy: Policy | str | os.PathLike[str] | None = None,

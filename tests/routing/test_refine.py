@@ -133,3 +133,35 @@ def test_every_optimization_level_can_settle_a_close_call(level: int) -> None:
         assert len(set(candidate.layout)) == 3
         # SWAPs cost at least one extra gate over the three distinct pairs' own
         assert candidate.estimates.native_2q_gates >= 4
+
+
+def test_idle_qubits_partial_measurement_and_parameters_survive_the_compile() -> None:
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+
+    # 7 declared qubits, 4 used, 2 measured into scattered bits: the compiled circuit's
+    # barriers and bits are renumbered without losing anything
+    partial = QuantumCircuit(7, 9)
+    for a in range(4):
+        for b in range(a + 1, 4):
+            partial.cx(a, b)
+    partial.barrier()
+    partial.measure(2, 8)
+    partial.measure(0, 3)
+    theta = Parameter("t")
+    unbound = QuantumCircuit(4, 4)
+    for a in range(4):
+        for b in range(a + 1, 4):
+            unbound.rzz(theta, a, b)
+            unbound.rx(theta, a)
+    unbound.measure(range(4), range(4))
+    backends = [
+        line_backend("test.qpu.eight-a", n=8, cz_error=[0.004, 0.005] + [0.012] * 5),
+        line_backend("test.qpu.eight-b", n=8, cz_error=[0.012] * 5 + [0.005, 0.0045]),
+    ]
+    for circuit in (partial, unbound):
+        decision = qbroker.route(circuit, optimize_for="accuracy", backends=backends, seed=4)
+        assert decision.backend_id is not None
+        for candidate in decision.candidates:
+            assert compiled(candidate), candidate.notes
+            assert len(set(candidate.layout)) == 4

@@ -88,9 +88,9 @@ def compiled_features(
         edges = {(min(a, b), max(a, b)) for a, b in backend.coupling_edges()}
         if not _mapped(routed, edges) and full.routing is not None:
             routed = full.routing.run(routed)  # a layout stage that does not route (level 0)
+        reduced, used = _touched(routed)
     except (QiskitError, QBrokerError, ValueError):  # TranspilerError is a QiskitError
         return None
-    reduced, used = _touched(routed)
     index = {p: i for i, p in enumerate(used)}
     start: dict[int, int] = {}
     if layout is not None:
@@ -127,6 +127,7 @@ def _touched(circuit: QuantumCircuit) -> tuple[QuantumCircuit, list[int]]:
     in physical order, and those physical qubits; classical bits unchanged. (Unlike the
     emulator's ``reduce_to_touched`` it keeps barriers: they end two-qubit blocks.)"""
     from qiskit import QuantumCircuit
+    from qiskit.circuit import Barrier
 
     used = sorted(
         {
@@ -140,12 +141,14 @@ def _touched(circuit: QuantumCircuit) -> tuple[QuantumCircuit, list[int]]:
     out = QuantumCircuit(len(used), circuit.num_clbits)
     for inst in circuit.data:
         qubits = [circuit.find_bit(q).index for q in inst.qubits]
-        if inst.operation.name == "barrier":
+        operation = inst.operation
+        if operation.name == "barrier":
             qubits = [q for q in qubits if q in index]
             if not qubits:
                 continue
+            operation = Barrier(len(qubits))
         out.append(
-            inst.operation,
+            operation,
             [out.qubits[index[q]] for q in qubits],
             [out.clbits[circuit.find_bit(c).index] for c in inst.clbits],
             copy=False,
