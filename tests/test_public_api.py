@@ -64,6 +64,9 @@ def test_a_qiskit_circuit_is_a_program() -> None:
     decision = qbroker.route(circuit, optimize_for="accuracy")
     assert decision.backend_id is not None
     assert decision.program_digest == program.digest
+    ionq = qbroker.convert(circuit, "IONQ_CIRCUIT_V1")
+    assert ionq.payload["qubits"] == 3
+    assert [g["gate"] for g in ionq.payload["circuit"]] == ["h", "x", "x"]
     for wrong in (42, 3.5, ["h q[0];"], None):
         with pytest.raises(ProgramError, match="a program is a path, program text"):
             qbroker.load_program(wrong)  # type: ignore[arg-type]

@@ -34,6 +34,10 @@ from qbroker.formats._limits import (
 from qbroker.model.enums import InputFormat
 
 if TYPE_CHECKING:  # pragma: no cover
+    import os
+
+    from qiskit import QuantumCircuit
+
     from qbroker.model import Backend, Program
 
 __all__ = [
@@ -322,7 +326,7 @@ _REFUSES: dict[InputFormat, str] = {
 
 
 def convert(
-    program: Program,
+    program: Program | QuantumCircuit | str | bytes | os.PathLike[str] | dict[str, Any],
     target_format: InputFormat | str,
     backend: Backend | None = None,
     *,
@@ -338,8 +342,10 @@ def convert(
             cannot express this program; the message says why.
         MissingDependencyError: the target's SDK is not installed (names the extra).
     """
+    from qbroker._api import load_program
     from qbroker.model import Program
 
+    program = load_program(program)  # a Program as is; a path, text, JSON or circuit read
     target = InputFormat(target_format)
     src, dst = codec(program.format), codec(target)
     if dst.write is None:
