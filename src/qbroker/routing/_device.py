@@ -111,6 +111,8 @@ class DeviceView:
     flip1: np.ndarray = field(default_factory=lambda: np.zeros(0))
     average_1q_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
     average_per_gate: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: the median coupler's two-qubit cost (0 without couplers)
+    typical_2q_cost: float = 0.0
 
 
 _CACHE: dict[tuple[object, ...], DeviceView] = {}
@@ -301,7 +303,9 @@ def _build(backend: Backend) -> DeviceView:
         )
     else:
         near = np.zeros((n, 0), dtype=np.intp)
+    finite = edge_cost[np.isfinite(edge_cost) & (edge_cost > 0)]
     return DeviceView(
+        typical_2q_cost=float(np.median(finite)) if finite.size else 0.0,
         near=near,
         average_1q_cost=average_1q,
         average_per_gate=per_gate,

@@ -25,7 +25,8 @@ from the circuit's two-qubit blocks before compiling, so the decision stays dete
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 from qbroker.model import Backend
 from qbroker.routing._features import CircuitFeatures, circuit_features
@@ -39,6 +40,12 @@ if TYPE_CHECKING:  # pragma: no cover
 SECONDS_PER_BLOCK = 1.2e-3
 #: Fixed part of a compilation (pass-manager set-up, DAG conversion), seconds.
 SECONDS_FIXED = 5e-3
+
+
+#: Pass managers kept for reuse, keyed by target, optimization level and seed.
+_MANAGERS: dict[tuple[int, int, int], tuple[Any, Any, Any]] = {}
+_MANAGERS_KEPT = 32
+_LOCK = threading.Lock()
 
 
 def coupling_class(backend: Backend) -> str:
@@ -81,13 +88,23 @@ def compiled_features(
 
     try:
         target = device_model(backend).target
-        full = staged_pass_manager(target, optimization_level=optimization_level, seed=seed)
-        stages = StagedPassManager(stages=["init", "layout"], init=full.init, layout=full.layout)
-        routed = stages.run(circuit)
-        layout = routed.layout  # the initial layout (a second pass manager run drops it)
-        edges = {(min(a, b), max(a, b)) for a, b in backend.coupling_edges()}
-        if not _mapped(routed, edges) and full.routing is not None:
-            routed = full.routing.run(routed)  # a layout stage that does not route (level 0)
+        key = (id(target), optimization_level, seed)
+        with _LOCK:  # pass managers are reused (building one takes ~10 ms), not shared
+            found = _MANAGERS.get(key)
+            if found is None or found[0] is not target:
+                full = staged_pass_manager(target, optimization_level=optimization_level, seed=seed)
+                stages = StagedPassManager(
+                    stages=["init", "layout"], init=full.init, layout=full.layout
+                )
+                if len(_MANAGERS) >= _MANAGERS_KEPT:
+                    _MANAGERS.pop(next(iter(_MANAGERS)))
+                found = _MANAGERS[key] = (target, stages, full.routing)
+            _, stages, routing = found
+            routed = stages.run(circuit)
+            layout = routed.layout  # the initial layout (a second pass manager run drops it)
+            edges = {(min(a, b), max(a, b)) for a, b in backend.coupling_edges()}
+            if not _mapped(routed, edges) and routing is not None:
+                routed = routing.run(routed)  # a layout stage that does not route (level 0)
         reduced, used = _touched(routed)
     except (QiskitError, QBrokerError, ValueError):  # TranspilerError is a QiskitError
         return None

@@ -198,6 +198,9 @@ def _could_win(
 ) -> bool:
     """Would ``backend`` rank first with ``margin`` more expected fidelity?"""
     assert est.fidelity is not None
+    if policy.optimize_for is OptimizeFor.ACCURACY:  # ranked by fidelity first
+        top_f = top[1].fidelity if top[1].fidelity is not None else 0.0
+        return est.fidelity + margin >= top_f
     better = est.model_copy(update={"fidelity": min(1.0, est.fidelity + margin)})
     trial = [(b, better if b is backend else e, lay, n) for b, e, lay, n in rows]
     return _rank(trial, policy)[0][0] is backend
