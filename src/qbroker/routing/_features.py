@@ -188,9 +188,10 @@ def ideal_state(circuit: QuantumCircuit) -> Any:
     skipped), or None when an operation has neither a matrix nor a definition.
 
     Each gate is contracted into the state tensor on its own axes (a composite gate
-    through its definition, as Qiskit's ``Statevector`` does): several times faster than
-    ``qiskit.quantum_info.Statevector`` on the benchmark circuits, which builds an Operator
-    per gate, and the same amplitudes (checked in the tests).
+    through its definition, as Qiskit's ``Statevector`` does): about 1.6x faster than
+    ``qiskit.quantum_info.Statevector`` on the routing benchmark's circuits (91 vs 145 ms
+    for all of them), which wraps every gate in an Operator, and the same amplitudes
+    (checked in the tests).
     """
     import numpy as np
 
