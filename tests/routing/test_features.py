@@ -87,24 +87,3 @@ def test_unbound_parameters_fall_back_to_the_gate_table() -> None:
     features = circuit_features(circuit)
     assert features.cx_total == 2
     assert math.isfinite(features.cx_total)
-
-
-def test_ideal_state_matches_qiskits_statevector() -> None:
-    import numpy as np
-    from qiskit.circuit.library import QFTGate
-    from qiskit.circuit.random import random_circuit
-    from qiskit.quantum_info import Statevector
-
-    from qbroker.routing._features import ideal_state
-
-    for seed in range(12):
-        circuit = random_circuit(6, 8, max_operands=3, seed=seed)
-        if seed % 3 == 0:  # a wide composite gate, read through its definition
-            circuit.append(QFTGate(5), [5, 3, 1, 0, 2])
-        if seed % 4 == 0:  # a user's gate
-            inner = random_circuit(2, 3, seed=seed).to_gate(label="mine")
-            circuit.append(inner, [4, 1])
-        expected = Statevector(circuit).data
-        got = ideal_state(circuit)
-        assert got is not None
-        np.testing.assert_allclose(got, expected, atol=1e-10)

@@ -354,21 +354,20 @@ class _Reading:
             raise _NotPlain
         if name in self.clbit_registers:
             raise _NotPlain
+        qubits = kind == "qubit"
+        start = self.num_qubits if qubits else self.num_clbits
+        if start + size > MAX_PLAIN_BITS:
+            raise _NotPlain
         self.registers.append((kind, name, size))
-        if kind == "qubit":
-            if self.num_qubits + size > MAX_PLAIN_BITS:
-                raise _NotPlain
-            start = self.num_qubits
+        lookup: dict[str, int]
+        if qubits:
             self.num_qubits += size
-            self.qubit_registers[name] = list(range(start, start + size))
-            self.qubit_of.update((f"{name}[{i}]", start + i) for i in range(size))
+            registers, lookup = self.qubit_registers, self.qubit_of
         else:
-            if self.num_clbits + size > MAX_PLAIN_BITS:
-                raise _NotPlain
-            start = self.num_clbits
             self.num_clbits += size
-            self.clbit_registers[name] = list(range(start, start + size))
-            self.clbit_of.update((f"{name}[{i}]", start + i) for i in range(size))
+            registers, lookup = self.clbit_registers, self.clbit_of
+        registers[name] = list(range(start, start + size))
+        lookup.update((f"{name}[{i}]", start + i) for i in range(size))
 
     def wires(self, operand: str) -> list[int]:
         operand = operand.strip()

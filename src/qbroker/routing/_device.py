@@ -9,6 +9,7 @@ candidate says so in its notes.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import statistics
 import threading
@@ -113,6 +114,9 @@ class DeviceView:
     average_per_gate: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     #: the median coupler's two-qubit cost (0 without couplers)
     typical_2q_cost: float = 0.0
+    #: qubit count, couplers and native gates, hashed: backends with the same class route
+    #: a circuit the same way (see :mod:`qbroker.routing._refine`)
+    coupling_class: str = ""
 
 
 _CACHE: dict[tuple[object, ...], DeviceView] = {}
@@ -304,7 +308,10 @@ def _build(backend: Backend) -> DeviceView:
     else:
         near = np.zeros((n, 0), dtype=np.intp)
     finite = edge_cost[np.isfinite(edge_cost) & (edge_cost > 0)]
+    coupling = sorted({(min(a, b), max(a, b)) for a, b in backend.coupling_edges()})
+    signature = f"{n}|{coupling}|{sorted(natives)}"
     return DeviceView(
+        coupling_class=hashlib.sha256(signature.encode()).hexdigest()[:16],
         typical_2q_cost=float(np.median(finite)) if finite.size else 0.0,
         near=near,
         average_1q_cost=average_1q,

@@ -416,7 +416,7 @@ def _price_routed(
     """The fidelity-model price of ``routed`` after moving each of its qubits p to moved[p]."""
     two = 0.0
     native_2q = 0.0
-    typical = _typical_coupler_cost(view)
+    typical = view.typical_2q_cost
     for (p, q), count in routed.gates.items():
         local = float(view.per_gate[moved[p], moved[q]])
         two += count * (REGION_TRUST * local + (1.0 - REGION_TRUST) * typical)
@@ -434,10 +434,6 @@ def _price_routed(
     )
     layout = tuple(moved[routed.start[a]] for a in sorted(routed.start))
     return Placement(layout, two, one, readout, routed.swaps, round(native_2q), round(native_1q))
-
-
-def _typical_coupler_cost(view: DeviceView) -> float:
-    return view.typical_2q_cost
 
 
 def _bfs(nodes: object, adjacency: dict[int, list[int]], weight: dict[int, float]) -> list[int]:

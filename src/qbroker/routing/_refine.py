@@ -24,11 +24,11 @@ from the circuit's two-qubit blocks before compiling, so the decision stays dete
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import TYPE_CHECKING, Any
 
 from qbroker.model import Backend
+from qbroker.routing._device import device_view
 from qbroker.routing._features import CircuitFeatures, circuit_features
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,12 +50,9 @@ _LOCK = threading.Lock()
 
 def coupling_class(backend: Backend) -> str:
     """Backends with the same key compile a routed circuit the same way (Sabre does not
-    look at calibration): qubit count, couplers and native gate names."""
-    conf = backend.configuration
-    edges = sorted({(min(a, b), max(a, b)) for a, b in backend.coupling_edges()})
-    gates = sorted({g.name.lower() for g in conf.gates})
-    text = f"{conf.qubit_count}|{edges}|{gates}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    look at calibration): qubit count, couplers and native gate names. Kept in the
+    backend's (cached) device view."""
+    return device_view(backend).coupling_class
 
 
 def predicted_seconds(features: CircuitFeatures) -> float:

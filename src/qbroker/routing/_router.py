@@ -142,17 +142,18 @@ def _refine(
         return rows, []
     circuit = program.circuit
     marginals = clbit_marginals(circuit, features)
-    starts = _logical_qubits(features)
+    starts = sorted(features.active | features.measured)
     budget = policy.refine_budget_s
     spent = 0.0
     out = list(rows)
+    keys = [coupling_class(b) if e.fidelity is not None else None for b, e, _, _ in out]
     late: list[Rejection] = []
     cost = predicted_seconds(features)
     for key in classes:
         if spent + cost > budget:
             break
         spent += cost
-        members = [i for i, row in enumerate(out) if coupling_class(row[0]) == key]
+        members = [i for i, k in enumerate(keys) if k == key]
         compiled = compiled_features(
             circuit,
             out[members[0]][0],
@@ -198,16 +199,7 @@ def _could_win(
 ) -> bool:
     """Would ``backend`` rank first with ``margin`` more expected fidelity?"""
     assert est.fidelity is not None
-    if policy.optimize_for is OptimizeFor.ACCURACY:  # ranked by fidelity first
-        top_f = top[1].fidelity if top[1].fidelity is not None else 0.0
-        return est.fidelity + margin >= top_f
-    better = est.model_copy(update={"fidelity": min(1.0, est.fidelity + margin)})
-    trial = [(b, better if b is backend else e, lay, n) for b, e, lay, n in rows]
-    return _rank(trial, policy)[0][0] is backend
-
-
-def _logical_qubits(features: CircuitFeatures) -> list[int]:
-    return sorted(features.active | features.measured)
+    return _rank(rows, policy, bump=(backend, min(1.0, est.fidelity + margin)))[0][0] is backend
 
 
 def _estimate(
@@ -325,18 +317,26 @@ Row = tuple[Backend, Estimates, tuple[int, ...], tuple[str, ...]]
 Ranked = tuple[Backend, Estimates, tuple[int, ...], tuple[str, ...], float, dict[str, float]]
 
 
-def _rank(rows: list[Row], policy: Policy) -> list[Ranked]:
+def _rank(
+    rows: list[Row], policy: Policy, bump: tuple[Backend, float] | None = None
+) -> list[Ranked]:
+    """``rows`` best first under ``policy``; ``bump`` = (backend, fidelity) ranks as if that
+    backend's expected fidelity were the one given (what-if for the refinement)."""
     if not rows:
         return []
     mode = policy.optimize_for
-    fidelities = [r[1].fidelity for r in rows if r[1].fidelity is not None]
+
+    def fidelity_of(backend: Backend, est: Estimates) -> float | None:
+        return bump[1] if bump is not None and backend is bump[0] else est.fidelity
+
+    fidelities = [f for b, e, _, _ in rows if (f := fidelity_of(b, e)) is not None]
     best_e = 1.0 - max(fidelities, default=1.0)
     best_t = min(r[1].turnaround_s for r in rows) / 60.0
     best_c = min(r[1].cost for r in rows)
     weights = policy.effective_weights
     out = []
     for backend, est, layout, notes in rows:
-        f = est.fidelity if est.fidelity is not None else 0.0
+        f = fidelity_of(backend, est) or 0.0
         t = est.turnaround_s / 60.0
         components = {
             "fidelity": round(f, 6),
